@@ -1,0 +1,101 @@
+# posagent: one make for everything. `make` builds, `make test` runs every
+# test, `make deps` installs the Debian packages, `make demo` tells the story.
+# Quiet unless V=1. SANITIZE=1 builds with ASan+UBSan into build/asan.
+VERSION   := 0.1.0
+CC        ?= cc
+SANITIZE  ?=
+ifeq ($(SANITIZE),1)
+BUILD     ?= build/asan
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD     ?= build
+SANFLAGS  :=
+endif
+
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wformat=2 -Wno-format-nonliteral -Wvla
+CPPFLAGS  += -std=c11 -D_GNU_SOURCE -DPOSAGENT_VERSION='"$(VERSION)"' \
+             -I. -I/usr/include/cjson -MMD -MP
+ALLCFLAGS  = $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS)
+LDFLAGS   += $(SANFLAGS) -Wl,--as-needed
+# The CLI links only what every command uses; libcurl is loaded at run
+# time by common/hqclient.c when a command talks to HQ (start-up cost).
+AGENT_LIBS := -lsqlite3 -lcjson -linih -lz -ldl -lpthread -lm
+HQ_LIBS    := -lmicrohttpd -lgnutls -lsqlite3 -lcjson -lz -lpthread -lm
+TEST_LIBS  := -lcmocka $(AGENT_LIBS)
+
+ifneq ($(V),1)
+Q := @
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+AGENT_SRC  := $(wildcard agent/*.c)
+HQ_SRC     := $(wildcard tests/hq/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+AGENT_OBJ  := $(AGENT_SRC:%.c=$(BUILD)/%.o)
+HQ_OBJ     := $(HQ_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+
+all: $(BUILD)/posagent $(BUILD)/hq
+
+# Rebuild everything when the compiler or flags change (CC=clang, SANITIZE=1).
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(ALLCFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALLCFLAGS) $(LDFLAGS)' > $@
+
+$(BUILD)/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/posagent: $(AGENT_OBJ) $(BUILD)/libcommon.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(AGENT_OBJ) $(BUILD)/libcommon.a $(AGENT_LIBS)
+
+$(BUILD)/hq: $(HQ_OBJ) $(BUILD)/libcommon.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(HQ_OBJ) $(BUILD)/libcommon.a $(HQ_LIBS) -ldl
+
+$(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(TEST_LIBS)
+
+# Debian packages needed to build, test and demo; installed only when missing.
+DEB_PKGS := build-essential pkg-config clang libsqlite3-dev libcurl4-openssl-dev \
+            libcjson-dev libcmocka-dev libinih-dev libmicrohttpd-dev libgnutls28-dev \
+            zlib1g-dev sqlite3 gnutls-bin curl ca-certificates procps man-db \
+            dpkg-dev lintian systemd hyperfine
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+test: all $(UNIT_BIN)
+	$(Q)BUILD=$(BUILD) tests/run $(UNIT_BIN)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/demo
+
+bench: all
+	$(Q)BUILD=$(BUILD) tests/bench/run
+
+deb: all
+	$(Q)BUILD=$(BUILD) VERSION=$(VERSION) packaging/build-deb
+
+clean:
+	rm -rf build
+
+FORCE:
+.PHONY: all deps test demo bench deb clean FORCE
+.SECONDARY:
+
+-include $(COMMON_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(HQ_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
