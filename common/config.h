@@ -40,6 +40,10 @@ struct cfg {
 	/* [doctor] */
 	long waiting_warn;              /* seconds */
 	long waiting_fail;              /* seconds */
+	/* A bad value outside [agent] (a non-number, say) does not stop the
+	 * commands that never talk to HQ: it is kept here and reported by
+	 * cfg_check_hq() (and by doctor). "" when none. */
+	char deferred[256];
 };
 
 /* Fills *c with the defaults of AGENT.md. */

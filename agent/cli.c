@@ -1,0 +1,157 @@
+#include "agent/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/util.h"
+
+int cli_config(struct cli *c, struct pa_err *e)
+{
+	char msg[512];
+
+	if (cfg_load(c->cfg_path, &c->cfg, msg, sizeof(msg)) != 0)
+		return err_set(e, EX_CONFIG, "config", NULL, "%s", msg);
+	return 0;
+}
+
+int cli_open(struct cli *c, struct store **st, struct pa_err *e)
+{
+	int rc;
+
+	*st = NULL;
+	if ((rc = cli_config(c, e)))
+		return rc;
+	if ((rc = store_open(c->cfg.database, false, st, e)))
+		return rc;
+	store_identity(*st, c->cfg.store, c->cfg.reg, c->cfg.currency);
+	return 0;
+}
+
+void cli_print_json(const cJSON *doc)
+{
+	char *s = cJSON_Print(doc);
+
+	if (s) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+		free(s);
+	}
+}
+
+int cli_fail(struct cli *c, const struct pa_err *e)
+{
+	if (c->json) {
+		cJSON *doc = cJSON_CreateObject(), *err = cJSON_AddObjectToObject(doc, "error");
+		cJSON_AddStringToObject(err, "code", e->code[0] ? e->code : "error");
+		cJSON_AddStringToObject(err, "message", e->message);
+		if (e->field[0])
+			cJSON_AddStringToObject(err, "field", e->field);
+		else
+			cJSON_AddNullToObject(err, "field");
+		cli_print_json(doc);
+		cJSON_Delete(doc);
+	}
+	fprintf(stderr, "posagent: %s\n", e->message);
+	return e->status;
+}
+
+int cli_usage(struct cli *c, const char *synopsis, const char *fmt, ...)
+{
+	struct pa_err e;
+	va_list ap;
+
+	memset(&e, 0, sizeof(e));
+	e.status = EX_USAGE;
+	util_copy(e.code, sizeof(e.code), "usage");
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	va_end(ap);
+	cli_fail(c, &e);
+	fprintf(stderr, "usage: %s\n", synopsis);
+	return EX_USAGE;
+}
+
+int cli_read_file(const char *path, size_t max, char **out, size_t *len, struct pa_err *e)
+{
+	FILE *f = NULL;
+	char *buf = NULL;
+	size_t n = 0, cap = 65536;
+	int rc = 0;
+	struct stat sb;
+
+	*out = NULL;
+	*len = 0;
+	if (strcmp(path, "-") == 0) {
+		f = stdin;
+	} else {
+		f = fopen(path, "re");
+		if (!f) {
+			rc = err_set(e, EX_NOINPUT, "cannot_read", "file", "cannot read %s: %s", path, strerror(errno));
+			goto cleanup;
+		}
+		if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			rc = err_set(e, EX_NOINPUT, "cannot_read", "file", "%s is a directory", path);
+			goto cleanup;
+		}
+	}
+	buf = malloc(cap + 1);
+	if (!buf) {
+		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
+		goto cleanup;
+	}
+	for (;;) {
+		size_t got;
+		if (n == cap) {
+			char *nb;
+			if (cap > max) {
+				rc = err_set(e, EX_DATAERR, "too_large", "file", "%s is larger than %zu bytes",
+				             strcmp(path, "-") ? path : "input", max);
+				goto cleanup;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
+				goto cleanup;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		rc = err_set(e, EX_NOINPUT, "cannot_read", "file", "cannot read %s", path);
+		goto cleanup;
+	}
+	if (n > max) {
+		rc = err_set(e, EX_DATAERR, "too_large", "file", "%s is larger than %zu bytes",
+		             strcmp(path, "-") ? path : "input", max);
+		goto cleanup;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+cleanup:
+	if (f && f != stdin)
+		fclose(f);
+	free(buf);
+	return rc;
+}
+
+const char *cli_state_label(const char *state, const char *account)
+{
+	if (!state)
+		return "?";
+	if (strcmp(state, "synced") == 0)
+		return account ? account : "synced";
+	if (strcmp(state, "rejected") == 0)
+		return "Needs attention";
+	return "Pending sync";
+}

@@ -1,0 +1,60 @@
+/*
+ * cli: what every command of the posagent program shares: the parsed
+ * global options and configuration, opening the store, and printing data
+ * (stdout) and failures (stderr, or a JSON error document with --json).
+ */
+#ifndef POSAGENT_CLI_H
+#define POSAGENT_CLI_H
+
+#include <stdbool.h>
+#include <cJSON.h>
+
+#include "common/config.h"
+#include "common/err.h"
+#include "common/store.h"
+
+#define CLI_MAX_ARG 65536 /* longest command-line argument accepted */
+
+struct cli {
+	const char *cfg_path; /* -c FILE, or NULL */
+	bool json;            /* --json */
+	struct cfg cfg;       /* loaded by cli_config */
+};
+
+/* Loads the configuration (exit 78 on any problem). Returns 0 or status. */
+int cli_config(struct cli *c, struct pa_err *e);
+
+/* Loads the configuration and opens the store (not creating it). */
+int cli_open(struct cli *c, struct store **st, struct pa_err *e);
+
+/* Prints the failure: a one-line "posagent: message" on stderr, or the
+ * JSON error document on stdout with --json. Returns e->status. */
+int cli_fail(struct cli *c, const struct pa_err *e);
+
+/* A usage error (64) naming the problem, with the command's synopsis. */
+int cli_usage(struct cli *c, const char *synopsis, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Prints doc as one JSON document on stdout (pretty, newline ended). */
+void cli_print_json(const cJSON *doc);
+
+/* Reads FILE ("-" for stdin) whole, at most max bytes. Returns 0 with a
+ * malloc'd NUL-terminated buffer, or EX_DATAERR / EX_NOINPUT with *e. */
+int cli_read_file(const char *path, size_t max, char **out, size_t *len, struct pa_err *e);
+
+/* How a cashier sees a customer's state: "Pending sync", the account,
+ * or "Needs attention". */
+const char *cli_state_label(const char *state, const char *account);
+
+/* The commands: each takes argc/argv from its own name on. */
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_customer(struct cli *c, int argc, char **argv);
+int cmd_txn(struct cli *c, int argc, char **argv);
+int cmd_sync(struct cli *c, int argc, char **argv);
+int cmd_run(struct cli *c, int argc, char **argv);
+int cmd_eod(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_backup(struct cli *c, int argc, char **argv);
+int cmd_doctor(struct cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,18 @@
+/* Commands still being built in this session (removed as each lands). */
+#include <stdio.h>
+
+#include "agent/cli.h"
+
+#define STUB(name)                                                              \
+	int name(struct cli *c, int argc, char **argv)                          \
+	{                                                                       \
+		(void)c; (void)argc;                                            \
+		fprintf(stderr, "posagent: %s is not built yet\n", argv[0]);    \
+		return 1;                                                       \
+	}
+STUB(cmd_sync)
+STUB(cmd_run)
+STUB(cmd_eod)
+STUB(cmd_status)
+STUB(cmd_backup)
+STUB(cmd_doctor)

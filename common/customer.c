@@ -1,0 +1,811 @@
+#include "common/customer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/util.h"
+#include "common/validate.h"
+
+/* The customer fields a person or the POS may set, in HQ-API order. */
+static const char *const cust_fields[] = {"kind", "first_name", "last_name", "organization_name",
+                                          "email", "phone", "language"};
+#define N_CUST_FIELDS (sizeof(cust_fields) / sizeof(cust_fields[0]))
+
+/* The address fields, HQ-API names, and their column names. */
+static const char *const addr_fields[] = {"purpose", "line1", "line2", "city",
+                                          "region", "postal_code", "country"};
+#define N_ADDR_FIELDS (sizeof(addr_fields) / sizeof(addr_fields[0]))
+
+#define CUST_COLS                                                                                  \
+	"id, async_id, local_number, account, state, kind, first_name, last_name, organization_name," \
+	" email, phone, language, attributes, created_at, last_code, last_message, batch_id"
+
+/* Text of a string member, or NULL when absent, null or not a string. */
+static const char *str(const cJSON *o, const char *name)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* Adds name: text, or null when text is NULL. */
+static void add_text(cJSON *o, const char *name, const char *text)
+{
+	if (text)
+		cJSON_AddStringToObject(o, name, text);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+/* The error document member last_error from code and message columns. */
+static void add_last_error(cJSON *o, const char *code, const char *message)
+{
+	cJSON *le;
+
+	if (!code) {
+		cJSON_AddNullToObject(o, "last_error");
+		return;
+	}
+	le = cJSON_AddObjectToObject(o, "last_error");
+	add_text(le, "code", code);
+	add_text(le, "message", message);
+}
+
+/* Turns a validation failure into an EX_DATAERR error. */
+static int val_fail(struct pa_err *e, const struct val_err *ve)
+{
+	return err_set(e, EX_DATAERR, ve->code, ve->field, "%s", ve->message);
+}
+
+/* "first last org" for the search index. */
+static void search_name(const cJSON *rec, char *out, size_t n)
+{
+	const char *parts[3] = {str(rec, "first_name"), str(rec, "last_name"), str(rec, "organization_name")};
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < 3; i++) {
+		if (!parts[i] || !*parts[i])
+			continue;
+		int w = snprintf(out + used, n - used, "%s%s", used ? " " : "", parts[i]);
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* An address document from a row of ADDR_COLS. */
+#define ADDR_COLS                                                                                    \
+	"a.id, a.async_id, a.purpose, a.is_primary, a.line1, a.line2, a.city, a.region, a.postal_code," \
+	" a.country, a.state, a.last_code, a.last_message, c.async_id, c.account"
+
+static cJSON *addr_doc(sqlite3_stmt *s)
+{
+	cJSON *a = cJSON_CreateObject(), *ref;
+
+	add_text(a, "async_id", store_col_text(s, 1));
+	if (store_col_text(s, 13)) {
+		ref = cJSON_AddObjectToObject(a, "customer");
+		cJSON_AddStringToObject(ref, "async_id", store_col_text(s, 13));
+	} else {
+		ref = cJSON_AddObjectToObject(a, "customer");
+		add_text(ref, "account", store_col_text(s, 14));
+	}
+	add_text(a, "purpose", store_col_text(s, 2));
+	cJSON_AddBoolToObject(a, "primary", sqlite3_column_int(s, 3));
+	add_text(a, "line1", store_col_text(s, 4));
+	add_text(a, "line2", store_col_text(s, 5));
+	add_text(a, "city", store_col_text(s, 6));
+	add_text(a, "region", store_col_text(s, 7));
+	add_text(a, "postal_code", store_col_text(s, 8));
+	add_text(a, "country", store_col_text(s, 9));
+	add_text(a, "state", store_col_text(s, 10));
+	add_last_error(a, store_col_text(s, 11), store_col_text(s, 12));
+	return a;
+}
+
+/* Customer document (without addresses) from a row of CUST_COLS. */
+static cJSON *cust_doc(sqlite3_stmt *s)
+{
+	cJSON *c = cJSON_CreateObject(), *attrs;
+	const char *at = store_col_text(s, 12);
+
+	add_text(c, "async_id", store_col_text(s, 1));
+	add_text(c, "local_number", store_col_text(s, 2));
+	add_text(c, "account", store_col_text(s, 3));
+	add_text(c, "state", store_col_text(s, 4));
+	add_text(c, "kind", store_col_text(s, 5));
+	add_text(c, "first_name", store_col_text(s, 6));
+	add_text(c, "last_name", store_col_text(s, 7));
+	add_text(c, "organization_name", store_col_text(s, 8));
+	add_text(c, "email", store_col_text(s, 9));
+	add_text(c, "phone", store_col_text(s, 10));
+	add_text(c, "language", store_col_text(s, 11));
+	attrs = at ? cJSON_Parse(at) : NULL;
+	if (!cJSON_IsObject(attrs)) {
+		cJSON_Delete(attrs);
+		attrs = cJSON_CreateObject();
+	}
+	cJSON_AddItemToObject(c, "attributes", attrs);
+	add_text(c, "created_at", store_col_text(s, 13));
+	add_last_error(c, store_col_text(s, 14), store_col_text(s, 15));
+	return c;
+}
+
+/* Appends the addresses of customer id to doc["addresses"]. */
+static int add_addresses(struct store *st, int64_t id, cJSON *doc, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT " ADDR_COLS " FROM address a JOIN customer c"
+	                                    " ON c.id = a.customer_id WHERE a.customer_id = ?1 ORDER BY a.id", e);
+	cJSON *arr = cJSON_AddArrayToObject(doc, "addresses");
+	int step, rc = 0;
+
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, id);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW)
+		cJSON_AddItemToArray(arr, addr_doc(s));
+	if (step != SQLITE_DONE)
+		rc = store_fail(st, e, "read addresses");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int cust_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT " CUST_COLS " FROM customer WHERE id = ?1", e);
+	cJSON *doc = NULL;
+	int rc = 0, step;
+
+	*out = NULL;
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		doc = cust_doc(s);
+	else if (step == SQLITE_DONE)
+		rc = err_set(e, EX_DATAERR, "unknown_customer", "customer", "no such customer");
+	else
+		rc = store_fail(st, e, "read customer");
+	sqlite3_finalize(s);
+	if (!rc && (rc = add_addresses(st, id, doc, e)) != 0) {
+		cJSON_Delete(doc);
+		doc = NULL;
+	}
+	*out = doc;
+	return rc;
+}
+
+int cust_resolve(struct store *st, const char *ref, int64_t *id, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT id, local_number, account, async_id FROM customer"
+	                                    " WHERE async_id = ?1 OR local_number = ?1 OR account = ?1 LIMIT 5", e);
+	char names[256] = "";
+	int n = 0, step, rc = 0;
+
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, ref, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *nm = store_col_text(s, 1) ? store_col_text(s, 1)
+		                 : store_col_text(s, 2) ? store_col_text(s, 2) : store_col_text(s, 3);
+		size_t used = strlen(names);
+		*id = sqlite3_column_int64(s, 0);
+		snprintf(names + used, sizeof(names) - used, "%s%s", n ? ", " : "", nm ? nm : "?");
+		n++;
+	}
+	if (step != SQLITE_DONE)
+		rc = store_fail(st, e, "find customer");
+	else if (n == 0)
+		rc = err_set(e, EX_DATAERR, "unknown_customer", "customer",
+		             "no customer here has the async id, local number or account \"%.80s\"", ref);
+	else if (n > 1)
+		rc = err_set(e, EX_DATAERR, "ambiguous_customer", "customer",
+		             "\"%.80s\" matches more than one customer: %s", ref, names);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The fields of row id as an HQ-API customer record (for edits). */
+static int cust_record(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
+{
+	cJSON *doc = NULL, *rec;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cust_get(st, id, &doc, e)))
+		return rc;
+	rec = cJSON_CreateObject();
+	for (size_t i = 0; i < N_CUST_FIELDS; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, cust_fields[i]);
+		if (cJSON_IsString(v))
+			cJSON_AddStringToObject(rec, cust_fields[i], v->valuestring);
+	}
+	cJSON_AddItemToObject(rec, "attributes",
+	                      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(doc, "attributes"), 1));
+	cJSON_Delete(doc);
+	*out = rec;
+	return 0;
+}
+
+/* Binds the customer fields of rec to s at ?3..?12:
+ * kind, first, last, org, email, phone, language, attributes, search_name,
+ * phone_digits. */
+static void bind_fields(sqlite3_stmt *s, const cJSON *rec)
+{
+	char sname[400], digits[40];
+	const char *phone = str(rec, "phone");
+	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(rec, "attributes");
+	char *atext = cJSON_IsObject(attrs) ? cJSON_PrintUnformatted(attrs) : NULL;
+
+	store_bind_text(s, 3, str(rec, "kind") ? str(rec, "kind") : "person");
+	for (int i = 1; i < 7; i++)
+		store_bind_text(s, 3 + i, str(rec, cust_fields[i]));
+	sqlite3_bind_text(s, 10, atext ? atext : "{}", -1, SQLITE_TRANSIENT);
+	search_name(rec, sname, sizeof(sname));
+	sqlite3_bind_text(s, 11, sname, -1, SQLITE_TRANSIENT);
+	if (phone && val_phone_digits(phone, digits, sizeof(digits)) > 0)
+		sqlite3_bind_text(s, 12, digits, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 12);
+	free(atext);
+}
+
+/* True when the stored record of id has the same fields as rec. */
+static int same_fields(struct store *st, int64_t id, const cJSON *rec, bool *same, struct pa_err *e)
+{
+	cJSON *have = NULL, *want = cJSON_CreateObject();
+	int rc;
+
+	for (size_t i = 0; i < N_CUST_FIELDS; i++) {
+		const char *v = str(rec, cust_fields[i]);
+		if (i == 0 && !v)
+			v = "person";
+		if (v)
+			cJSON_AddStringToObject(want, cust_fields[i], v);
+	}
+	{
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(rec, "attributes");
+		cJSON_AddItemToObject(want, "attributes", cJSON_IsObject(a) ? cJSON_Duplicate(a, 1) : cJSON_CreateObject());
+	}
+	rc = cust_record(st, id, &have, e);
+	if (!rc)
+		*same = cJSON_Compare(have, want, 1);
+	cJSON_Delete(have);
+	cJSON_Delete(want);
+	return rc;
+}
+
+/* Appends to arr the other customers with the same email or phone digits. */
+static int find_duplicates(struct store *st, int64_t id, const cJSON *rec, cJSON *arr, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st,
+		"SELECT async_id, local_number, account, 'same_email' FROM customer"
+		" WHERE ?2 IS NOT NULL AND email = ?2 COLLATE NOCASE AND id <> ?1"
+		" UNION ALL SELECT async_id, local_number, account, 'same_phone' FROM customer"
+		" WHERE ?3 IS NOT NULL AND phone_digits = ?3 AND id <> ?1 LIMIT 20", e);
+	char digits[40];
+	const char *phone = str(rec, "phone");
+	int step, rc = 0;
+
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, str(rec, "email"));
+	if (phone && val_phone_digits(phone, digits, sizeof(digits)) > 0)
+		sqlite3_bind_text(s, 3, digits, -1, SQLITE_TRANSIENT);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *d = cJSON_CreateObject();
+		add_text(d, "async_id", store_col_text(s, 0));
+		add_text(d, "local_number", store_col_text(s, 1));
+		add_text(d, "account", store_col_text(s, 2));
+		add_text(d, "reason", store_col_text(s, 3));
+		cJSON_AddItemToArray(arr, d);
+	}
+	if (step != SQLITE_DONE)
+		rc = store_fail(st, e, "look for duplicates");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Takes the next local number REGISTER-NNNNNN (inside a write tx). */
+static int next_local_number(struct store *st, char *out, size_t n, struct pa_err *e)
+{
+	char v[32];
+	long long seq = 0;
+	int rc;
+
+	if ((rc = store_meta_get(st, "local_seq", v, sizeof(v), e)))
+		return rc;
+	if (v[0])
+		seq = strtoll(v, NULL, 10);
+	seq++;
+	snprintf(v, sizeof(v), "%lld", seq);
+	if ((rc = store_meta_set(st, "local_seq", v, e)))
+		return rc;
+	snprintf(out, n, "%s-%06lld", st->reg, seq);
+	return 0;
+}
+
+int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out, bool *created,
+                struct pa_err *e)
+{
+	struct val_err ve;
+	sqlite3_stmt *s = NULL;
+	cJSON *doc = NULL, *work = NULL;
+	char async_id[UUID_LEN + 1], local[64], now[21];
+	const char *given_id = str(rec, "async_id"), *given_at = str(rec, "created_at");
+	int64_t id = 0;
+	int rc = 0;
+	bool intx = false;
+
+	*out = NULL;
+	*created = false;
+	if (!cJSON_IsObject(rec))
+		return err_set(e, EX_DATAERR, "invalid_record", NULL, "a customer must be a JSON object");
+	if (cJSON_GetObjectItemCaseSensitive(rec, "local_number") &&
+	    !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(rec, "local_number")))
+		return err_set(e, EX_DATAERR, "invalid_record", "local_number",
+		               "local_number: the register assigns it; leave it out");
+	if (!from_json && cJSON_GetObjectItemCaseSensitive(rec, "async_id"))
+		return err_set(e, EX_DATAERR, "invalid_record", "async_id", "async_id: only --from-json may give one");
+	work = cJSON_Duplicate(rec, 1);
+	if (!cJSON_GetObjectItemCaseSensitive(work, "kind"))
+		cJSON_AddStringToObject(work, "kind", "person");
+	if (val_customer(work, &ve) != 0) {
+		rc = val_fail(e, &ve);
+		goto cleanup;
+	}
+	if ((rc = store_begin(st, true, e)))
+		goto cleanup;
+	intx = true;
+	if (given_id) {
+		int64_t have = 0;
+		bool same = false;
+		s = store_prepare(st, "SELECT id FROM customer WHERE async_id = ?1", e);
+		if (!s) {
+			rc = e->status;
+			goto cleanup;
+		}
+		sqlite3_bind_text(s, 1, given_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			have = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		s = NULL;
+		if (have) {
+			if ((rc = same_fields(st, have, work, &same, e)))
+				goto cleanup;
+			if (!same) {
+				rc = err_set(e, EX_DATAERR, "async_id_reused", "async_id",
+				             "async_id %s is already used by a different customer record", given_id);
+				goto cleanup;
+			}
+			store_rollback(st);
+			intx = false;
+			rc = cust_get(st, have, &doc, e);
+			if (!rc)
+				cJSON_AddArrayToObject(doc, "possible_duplicates");
+			goto cleanup;
+		}
+		util_copy(async_id, sizeof(async_id), given_id);
+	} else if (util_uuid(async_id) != 0) {
+		rc = err_set(e, EX_OSERR, "no_randomness", NULL, "cannot make an id: no randomness from the kernel");
+		goto cleanup;
+	}
+	if ((rc = next_local_number(st, local, sizeof(local), e)))
+		goto cleanup;
+	util_rfc3339(time(NULL), now);
+	s = store_prepare(st,
+		"INSERT INTO customer(async_id, local_number, kind, first_name, last_name, organization_name,"
+		" email, phone, language, attributes, search_name, phone_digits, origin, state, created_at,"
+		" waiting_since, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'local', 'pending', ?13,"
+		" unixepoch(), unixepoch())", e);
+	if (!s) {
+		rc = e->status;
+		goto cleanup;
+	}
+	sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, local, -1, SQLITE_STATIC);
+	bind_fields(s, work);
+	sqlite3_bind_text(s, 13, given_at ? given_at : now, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = store_fail(st, e, "store customer");
+		goto cleanup;
+	}
+	id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc = store_commit(st, e)))
+		goto cleanup;
+	intx = false;
+	*created = true;
+	if ((rc = cust_get(st, id, &doc, e)))
+		goto cleanup;
+	rc = find_duplicates(st, id, work, cJSON_AddArrayToObject(doc, "possible_duplicates"), e);
+cleanup:
+	sqlite3_finalize(s);
+	if (intx)
+		store_rollback(st);
+	cJSON_Delete(work);
+	if (rc) {
+		cJSON_Delete(doc);
+		doc = NULL;
+	}
+	*out = doc;
+	return rc;
+}
+
+/* Checks that a record in state/batch may be changed by a person, dropping
+ * an unsent batch that holds it. Inside a write transaction. */
+static int editable(struct store *st, const char *what, const char *state, int64_t batch, struct pa_err *e)
+{
+	int64_t sent = 0;
+	int rc;
+
+	if (strcmp(state, "rejected") == 0)
+		return 0;
+	if (strcmp(state, "pending") != 0)
+		return err_set(e, EX_DATAERR, "not_editable", NULL,
+		               "this %s is already at HQ (state %s): changes are made at HQ", what, state);
+	if (batch == 0)
+		return 0;
+	if ((rc = store_query_i(st, "SELECT sent FROM batch WHERE id = ?1", batch, 0, 0, &sent, e)))
+		return rc;
+	if (sent)
+		return err_set(e, EX_DATAERR, "in_flight", NULL,
+		               "this %s is in a batch being sent to HQ; try again once HQ has answered", what);
+	return store_batch_drop(st, batch, e);
+}
+
+/* Applies changes onto rec: a null or "" clears, anything else replaces;
+ * attributes merge key by key ("" or null removes a key). */
+static void apply_changes(cJSON *rec, const cJSON *changes)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, changes) {
+		if (strcmp(it->string, "attributes") == 0 && cJSON_IsObject(it)) {
+			cJSON *attrs = cJSON_GetObjectItemCaseSensitive(rec, "attributes");
+			const cJSON *kv;
+			if (!cJSON_IsObject(attrs)) {
+				cJSON_DeleteItemFromObjectCaseSensitive(rec, "attributes");
+				attrs = cJSON_AddObjectToObject(rec, "attributes");
+			}
+			cJSON_ArrayForEach(kv, it) {
+				cJSON_DeleteItemFromObjectCaseSensitive(attrs, kv->string);
+				if (!cJSON_IsNull(kv) && !(cJSON_IsString(kv) && kv->valuestring[0] == '\0'))
+					cJSON_AddItemToObject(attrs, kv->string, cJSON_Duplicate(kv, 1));
+			}
+			continue;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(rec, it->string);
+		if (!cJSON_IsNull(it) && !(cJSON_IsString(it) && it->valuestring[0] == '\0'))
+			cJSON_AddItemToObject(rec, it->string, cJSON_Duplicate(it, 1));
+	}
+}
+
+int cust_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **out, struct pa_err *e)
+{
+	struct val_err ve;
+	sqlite3_stmt *s = NULL;
+	cJSON *rec = NULL;
+	char state[16] = "";
+	int64_t id = 0, batch = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_begin(st, true, e)))
+		return rc;
+	if ((rc = cust_resolve(st, ref, &id, e)))
+		goto cleanup;
+	s = store_prepare(st, "SELECT state, batch_id FROM customer WHERE id = ?1", e);
+	if (!s) {
+		rc = e->status;
+		goto cleanup;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		util_copy(state, sizeof(state), store_col_text(s, 0));
+		batch = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc = editable(st, "customer", state, batch, e)) || (rc = cust_record(st, id, &rec, e)))
+		goto cleanup;
+	apply_changes(rec, changes);
+	if (val_customer(rec, &ve) != 0) {
+		rc = val_fail(e, &ve);
+		goto cleanup;
+	}
+	s = store_prepare(st,
+		"UPDATE customer SET kind = ?3, first_name = ?4, last_name = ?5, organization_name = ?6,"
+		" email = ?7, phone = ?8, language = ?9, attributes = ?10, search_name = ?11, phone_digits = ?12,"
+		" state = 'pending', last_code = NULL, last_message = NULL, updated_at = unixepoch(),"
+		" waiting_since = CASE WHEN state = 'rejected' THEN unixepoch() ELSE waiting_since END"
+		" WHERE id = ?1", e);
+	if (!s) {
+		rc = e->status;
+		goto cleanup;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	bind_fields(s, rec);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = store_fail(st, e, "update customer");
+		goto cleanup;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc = store_commit(st, e)))
+		goto cleanup;
+	rc = cust_get(st, id, out, e);
+cleanup:
+	sqlite3_finalize(s);
+	store_rollback(st);
+	cJSON_Delete(rec);
+	return rc;
+}
+
+/* Runs a customer query (CUST_COLS, ?1 bound by the caller's binder) and
+ * collects documents with addresses into an array. */
+static int collect(struct store *st, sqlite3_stmt *s, cJSON **out, struct pa_err *e)
+{
+	cJSON *arr = cJSON_CreateArray();
+	int step, rc = 0;
+
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *doc = cust_doc(s);
+		cJSON_AddItemToArray(arr, doc);
+		if ((rc = add_addresses(st, sqlite3_column_int64(s, 0), doc, e)))
+			break;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = store_fail(st, e, "read customers");
+	if (rc) {
+		cJSON_Delete(arr);
+		arr = NULL;
+	}
+	*out = arr;
+	return rc;
+}
+
+int cust_list(struct store *st, const char *state, int limit, cJSON **out, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT " CUST_COLS " FROM customer"
+	                                    " WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2", e);
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return e->status;
+	store_bind_text(s, 1, state);
+	sqlite3_bind_int(s, 2, limit);
+	rc = collect(st, s, out, e);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* True when text looks like a phone number: digits and " +-()" only,
+ * with at least one digit. */
+static bool phone_like(const char *text)
+{
+	bool digit = false;
+
+	for (const char *p = text; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digit = true;
+		else if (!strchr(" +-()", *p))
+			return false;
+	}
+	return digit;
+}
+
+/* Quotes text as one FTS5 string: "..." with " doubled. */
+static int fts_quote(const char *text, char *out, size_t n, bool prefix)
+{
+	size_t j = 0;
+
+	if (n < 4)
+		return -1;
+	out[j++] = '"';
+	for (const char *p = text; *p; p++) {
+		if (j + 4 >= n)
+			return -1;
+		if (*p == '"')
+			out[j++] = '"';
+		out[j++] = *p;
+	}
+	out[j++] = '"';
+	if (prefix)
+		out[j++] = '*';
+	out[j] = '\0';
+	return 0;
+}
+
+int cust_search(struct store *st, const char *text, int limit, cJSON **out, struct pa_err *e)
+{
+	char q[512], digits[256];
+	const char *needle = text;
+	sqlite3_stmt *s = NULL;
+	int rc;
+	size_t cps;
+
+	*out = NULL;
+	while (*needle == ' ')
+		needle++;
+	if (phone_like(needle) && val_phone_digits(needle, digits, sizeof(digits)) > 0)
+		needle = digits;
+	if (!val_text(needle, 200, false))
+		return err_set(e, EX_DATAERR, "invalid_text", "text",
+		               "search text must be 1 to 200 characters of valid UTF-8 without control characters");
+	cps = val_utf8_len(needle);
+	if (cps >= 3) {
+		if (fts_quote(needle, q, sizeof(q), false))
+			return err_set(e, EX_DATAERR, "invalid_text", "text", "search text too long");
+		s = store_prepare(st, "SELECT " CUST_COLS " FROM customer WHERE id IN"
+		                      " (SELECT rowid FROM customer_tri WHERE customer_tri MATCH ?1"
+		                      "  ORDER BY rowid DESC LIMIT ?2) ORDER BY id DESC", e);
+	} else {
+		if (fts_quote(needle, q, sizeof(q), true))
+			return err_set(e, EX_DATAERR, "invalid_text", "text", "search text too long");
+		s = store_prepare(st, "SELECT " CUST_COLS " FROM customer WHERE id IN"
+		                      " (SELECT rowid FROM customer_word WHERE customer_word MATCH ?1"
+		                      "  ORDER BY rowid DESC LIMIT ?2) ORDER BY id DESC", e);
+	}
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, q, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, limit);
+	rc = collect(st, s, out, e);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Binds the address fields of rec to s at ?3..?10: purpose, primary,
+ * line1, line2, city, region, postal_code, country. */
+static void bind_addr(sqlite3_stmt *s, const cJSON *rec)
+{
+	const cJSON *prim = cJSON_GetObjectItemCaseSensitive(rec, "primary");
+
+	store_bind_text(s, 3, str(rec, "purpose"));
+	sqlite3_bind_int(s, 4, cJSON_IsTrue(prim));
+	for (size_t i = 1; i < N_ADDR_FIELDS; i++)
+		store_bind_text(s, 4 + (int)i, str(rec, addr_fields[i]));
+}
+
+/* The address document of row id. */
+static int addr_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT " ADDR_COLS " FROM address a JOIN customer c"
+	                                    " ON c.id = a.customer_id WHERE a.id = ?1", e);
+	int rc = 0;
+
+	*out = NULL;
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*out = addr_doc(s);
+	else
+		rc = err_set(e, EX_DATAERR, "unknown_address", "address", "no such address");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Validates an address record (customer member not needed). */
+static int check_addr(const cJSON *rec, struct pa_err *e)
+{
+	struct val_err ve;
+
+	if (val_address(rec, false, &ve) != 0)
+		return val_fail(e, &ve);
+	return 0;
+}
+
+int addr_add(struct store *st, const char *ref, const cJSON *fields, cJSON **out, struct pa_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	char async_id[UUID_LEN + 1], now[21];
+	int64_t cid = 0, id = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_addr(fields, e)))
+		return rc;
+	if (util_uuid(async_id) != 0)
+		return err_set(e, EX_OSERR, "no_randomness", NULL, "cannot make an id: no randomness from the kernel");
+	if ((rc = store_begin(st, true, e)))
+		return rc;
+	if ((rc = cust_resolve(st, ref, &cid, e)))
+		goto cleanup;
+	util_rfc3339(time(NULL), now);
+	s = store_prepare(st,
+		"INSERT INTO address(async_id, customer_id, purpose, is_primary, line1, line2, city, region,"
+		" postal_code, country, origin, state, created_at, waiting_since, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'local', 'pending', ?11, unixepoch(), unixepoch())", e);
+	if (!s) {
+		rc = e->status;
+		goto cleanup;
+	}
+	sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, cid);
+	bind_addr(s, fields);
+	sqlite3_bind_text(s, 11, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = store_fail(st, e, "store address");
+		goto cleanup;
+	}
+	id = sqlite3_last_insert_rowid(st->db);
+	if ((rc = store_commit(st, e)))
+		goto cleanup;
+	rc = addr_get(st, id, out, e);
+cleanup:
+	sqlite3_finalize(s);
+	store_rollback(st);
+	return rc;
+}
+
+int addr_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **out, struct pa_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	cJSON *doc = NULL;
+	char state[16] = "";
+	int64_t id = 0, batch = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_begin(st, true, e)))
+		return rc;
+	s = store_prepare(st, "SELECT id, state, batch_id FROM address WHERE async_id = ?1", e);
+	if (!s) {
+		rc = e->status;
+		goto cleanup;
+	}
+	sqlite3_bind_text(s, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		util_copy(state, sizeof(state), store_col_text(s, 1));
+		batch = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!id) {
+		rc = err_set(e, EX_DATAERR, "unknown_address", "address", "no address here has the async id \"%.80s\"", ref);
+		goto cleanup;
+	}
+	if ((rc = editable(st, "address", state, batch, e)) || (rc = addr_get(st, id, &doc, e)))
+		goto cleanup;
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, "customer");
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, "state");
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, "last_error");
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, "async_id");
+	apply_changes(doc, changes);
+	if ((rc = check_addr(doc, e)))
+		goto cleanup;
+	s = store_prepare(st,
+		"UPDATE address SET purpose = ?3, is_primary = ?4, line1 = ?5, line2 = ?6, city = ?7, region = ?8,"
+		" postal_code = ?9, country = ?10, state = 'pending', last_code = NULL, last_message = NULL,"
+		" updated_at = unixepoch(),"
+		" waiting_since = CASE WHEN state = 'rejected' THEN unixepoch() ELSE waiting_since END"
+		" WHERE id = ?1", e);
+	if (!s) {
+		rc = e->status;
+		goto cleanup;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	bind_addr(s, doc);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = store_fail(st, e, "update address");
+		goto cleanup;
+	}
+	if ((rc = store_commit(st, e)))
+		goto cleanup;
+	rc = addr_get(st, id, out, e);
+cleanup:
+	sqlite3_finalize(s);
+	store_rollback(st);
+	cJSON_Delete(doc);
+	return rc;
+}

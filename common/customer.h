@@ -1,0 +1,59 @@
+/*
+ * customer: customers and their addresses in the local store.
+ *
+ * Records come in and go out as cJSON objects shaped as HQ-API.md's
+ * customer and address records (plus the agent's state members, AGENT.md
+ * "JSON shapes"). Every write checks the rules of common/validate first and
+ * runs in one BEGIN IMMEDIATE transaction. Functions return 0 or a sysexits
+ * status with *e filled; output documents are the caller's to cJSON_Delete.
+ */
+#ifndef POSAGENT_CUSTOMER_H
+#define POSAGENT_CUSTOMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <cJSON.h>
+
+#include "common/err.h"
+#include "common/store.h"
+
+/* Creates a customer from rec (HQ-API customer fields; async_id allowed
+ * when from_json, local_number never). Same async_id and same record
+ * again: nothing added, *created = false. Otherwise stored pending with a
+ * fresh async id (unless given) and the next local number. *out: the
+ * customer document with "possible_duplicates" (same email, same phone
+ * digits). */
+int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out, bool *created,
+                struct pa_err *e);
+
+/* Applies the fields of changes (HQ-API names; a null or "" value clears
+ * an optional field) to CUSTOMER ref. Allowed while pending and not in a
+ * batch already sent (an unsent batch holding it is dropped, to be frozen
+ * again), or rejected (then pending again, same async id). *out: the
+ * customer document. */
+int cust_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **out, struct pa_err *e);
+
+/* Finds CUSTOMER ref by async id, local number or account. Unknown:
+ * EX_DATAERR unknown_customer; several: EX_DATAERR ambiguous_customer
+ * naming them. */
+int cust_resolve(struct store *st, const char *ref, int64_t *id, struct pa_err *e);
+
+/* The customer document of row id (AGENT.md's shape, addresses included). */
+int cust_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e);
+
+/* Customers newest first, optionally only those in state (NULL: all). */
+int cust_list(struct store *st, const char *state, int limit, cJSON **out, struct pa_err *e);
+
+/* AGENT.md's search: TEXT of 3+ characters anywhere in name, email, phone
+ * digits, local number or account; shorter TEXT at the start of a word.
+ * Phone-looking TEXT is matched on its digits. Newest first. */
+int cust_search(struct store *st, const char *text, int limit, cJSON **out, struct pa_err *e);
+
+/* Adds an address (HQ-API address fields without "customer") to CUSTOMER
+ * ref. *out: the address document. */
+int addr_add(struct store *st, const char *ref, const cJSON *fields, cJSON **out, struct pa_err *e);
+
+/* Corrects address ADDRESS (its async id) on the same terms as cust_edit. */
+int addr_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **out, struct pa_err *e);
+
+#endif

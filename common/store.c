@@ -1,0 +1,447 @@
+#include "common/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+/*
+ * The schema, one entry per version: migrations[i] takes a database from
+ * user_version i to i + 1. Append only; never edit a released entry.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: the first schema. */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+
+	/* Customers made here (origin local) or learnt from HQ (origin hq). */
+	"CREATE TABLE customer ("
+	" id INTEGER PRIMARY KEY,"
+	" async_id TEXT UNIQUE,"            /* NULL for a customer HQ created */
+	" local_number TEXT UNIQUE,"        /* REGISTER-NNNNNN, NULL from HQ */
+	" account TEXT UNIQUE,"             /* HQ account, NULL until synced */
+	" origin TEXT NOT NULL CHECK (origin IN ('local','hq')),"
+	" state TEXT NOT NULL CHECK (state IN ('pending','uploaded','synced','rejected')),"
+	" kind TEXT NOT NULL,"
+	" first_name TEXT, last_name TEXT, organization_name TEXT,"
+	" email TEXT, phone TEXT, language TEXT,"
+	" attributes TEXT NOT NULL DEFAULT '{}',"   /* JSON object */
+	" search_name TEXT NOT NULL DEFAULT '',"    /* names, for search */
+	" phone_digits TEXT,"                       /* digits of phone */
+	" created_at TEXT NOT NULL,"
+	" waiting_since INTEGER,"                   /* unix time, while pending */
+	" batch_id INTEGER,"                        /* open batch holding it */
+	" last_code TEXT, last_message TEXT,"       /* HQ's last refusal */
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX customer_queue ON customer(id) WHERE state = 'pending' AND batch_id IS NULL;"
+	"CREATE INDEX customer_state ON customer(state, waiting_since);"
+	"CREATE INDEX customer_email ON customer(email COLLATE NOCASE) WHERE email IS NOT NULL;"
+	"CREATE INDEX customer_phone ON customer(phone_digits) WHERE phone_digits IS NOT NULL;"
+	"CREATE INDEX customer_batch ON customer(batch_id) WHERE batch_id IS NOT NULL;"
+
+	/* Search: trigram index (3+ characters anywhere) and word index with
+	 * prefixes of 1 and 2 characters (short text at word starts). */
+	"CREATE VIRTUAL TABLE customer_tri USING fts5(search_name, email, phone_digits, local_number,"
+	" account, content='customer', content_rowid='id', tokenize='trigram');"
+	"CREATE VIRTUAL TABLE customer_word USING fts5(search_name, email, phone, local_number,"
+	" account, content='customer', content_rowid='id', prefix='1 2', detail='none');"
+	"CREATE TRIGGER customer_ai AFTER INSERT ON customer BEGIN"
+	" INSERT INTO customer_tri(rowid, search_name, email, phone_digits, local_number, account)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone_digits, new.local_number, new.account);"
+	" INSERT INTO customer_word(rowid, search_name, email, phone, local_number, account)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone, new.local_number, new.account);"
+	"END;"
+	"CREATE TRIGGER customer_au AFTER UPDATE OF search_name, email, phone, phone_digits,"
+	" local_number, account ON customer BEGIN"
+	" INSERT INTO customer_tri(customer_tri, rowid, search_name, email, phone_digits, local_number, account)"
+	"  VALUES ('delete', old.id, old.search_name, old.email, old.phone_digits, old.local_number, old.account);"
+	" INSERT INTO customer_word(customer_word, rowid, search_name, email, phone, local_number, account)"
+	"  VALUES ('delete', old.id, old.search_name, old.email, old.phone, old.local_number, old.account);"
+	" INSERT INTO customer_tri(rowid, search_name, email, phone_digits, local_number, account)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone_digits, new.local_number, new.account);"
+	" INSERT INTO customer_word(rowid, search_name, email, phone, local_number, account)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone, new.local_number, new.account);"
+	"END;"
+
+	"CREATE TABLE address ("
+	" id INTEGER PRIMARY KEY,"
+	" async_id TEXT UNIQUE,"
+	" customer_id INTEGER NOT NULL REFERENCES customer(id),"
+	" origin TEXT NOT NULL CHECK (origin IN ('local','hq')),"
+	" state TEXT NOT NULL CHECK (state IN ('pending','uploaded','rejected')),"
+	" purpose TEXT, is_primary INTEGER NOT NULL DEFAULT 0,"
+	" line1 TEXT, line2 TEXT, city TEXT, region TEXT, postal_code TEXT, country TEXT,"
+	" created_at TEXT NOT NULL,"
+	" waiting_since INTEGER, batch_id INTEGER, last_code TEXT, last_message TEXT,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX address_customer ON address(customer_id);"
+	"CREATE INDEX address_queue ON address(id) WHERE state = 'pending' AND batch_id IS NULL;"
+	"CREATE INDEX address_state ON address(state, waiting_since);"
+	"CREATE INDEX address_batch ON address(batch_id) WHERE batch_id IS NOT NULL;"
+
+	/* Transactions (sales, returns, customer orders). body is the
+	 * HQ-API record without its customer member: the reference sent is
+	 * made when the record is frozen into a batch (account when known). */
+	"CREATE TABLE txn ("
+	" id INTEGER PRIMARY KEY,"
+	" txn_id TEXT NOT NULL UNIQUE,"
+	" kind TEXT NOT NULL,"
+	" business_date TEXT NOT NULL,"
+	" customer_id INTEGER REFERENCES customer(id),"
+	" total_minor INTEGER NOT NULL,"
+	" body TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('pending','uploaded','rejected')),"
+	" waiting_since INTEGER, batch_id INTEGER, last_code TEXT, last_message TEXT,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX txn_date ON txn(business_date, state);"
+	"CREATE INDEX txn_customer ON txn(customer_id) WHERE customer_id IS NOT NULL;"
+	"CREATE INDEX txn_queue ON txn(id) WHERE state = 'pending' AND batch_id IS NULL;"
+	"CREATE INDEX txn_state ON txn(state, waiting_since);"
+	"CREATE INDEX txn_batch ON txn(batch_id) WHERE batch_id IS NOT NULL;"
+	"CREATE TABLE tender (txn INTEGER NOT NULL REFERENCES txn(id), type TEXT NOT NULL,"
+	" amount_minor INTEGER NOT NULL);"
+	"CREATE INDEX tender_txn ON tender(txn);"
+
+	/* Upload batches, frozen before their first send: the exact body and
+	 * key every retry sends. Members point back at their records. */
+	"CREATE TABLE batch ("
+	" id INTEGER PRIMARY KEY,"
+	" batch_id TEXT NOT NULL UNIQUE,"
+	" idem_key TEXT NOT NULL,"
+	" body BLOB NOT NULL,"
+	" records INTEGER NOT NULL,"
+	" sent INTEGER NOT NULL DEFAULT 0,"       /* 1 once a send began */
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" flagged TEXT,"                          /* why a person should look (400) */
+	" last_status INTEGER, last_error TEXT,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE TABLE batch_member ("
+	" batch INTEGER NOT NULL REFERENCES batch(id), seq INTEGER NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('customer','address','txn')),"
+	" row INTEGER NOT NULL, record_id TEXT NOT NULL,"
+	" PRIMARY KEY (batch, seq)) WITHOUT ROWID;"
+
+	/* End-of-day statements, frozen before their first POST: a row here
+	 * closes its business date to new transactions. */
+	"CREATE TABLE statement ("
+	" business_date TEXT PRIMARY KEY,"
+	" statement_id TEXT NOT NULL UNIQUE,"
+	" idem_key TEXT NOT NULL,"
+	" body TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('frozen','posted','refused')),"
+	" posting_id TEXT,"
+	" frozen_at INTEGER NOT NULL, posted_at INTEGER,"
+	" last_code TEXT, last_message TEXT) WITHOUT ROWID;",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_fail(struct store *st, struct pa_err *e, const char *what)
+{
+	int rc = st && st->db ? sqlite3_extended_errcode(st->db) : SQLITE_ERROR;
+	const char *msg = st && st->db ? sqlite3_errmsg(st->db) : "no database";
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return err_set(e, EX_TEMPFAIL, "database_busy", NULL,
+		               "%s: the database stayed locked by another process: %s", what, msg);
+	case SQLITE_FULL:
+		return err_set(e, EX_IOERR, "disk_full", NULL, "%s: disk full; nothing was written", what);
+	case SQLITE_READONLY:
+		return err_set(e, EX_IOERR, "database_readonly", NULL, "%s: database %s is read-only", what,
+		               st ? st->path : "");
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return err_set(e, EX_IOERR, "database_unreadable", NULL, "%s: %s is not a usable posagent database: %s",
+		               what, st ? st->path : "", msg);
+	default:
+		return err_set(e, EX_IOERR, "database_error", NULL, "%s: %s", what, msg);
+	}
+}
+
+sqlite3_stmt *store_prepare(struct store *st, const char *sql, struct pa_err *e)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_fail(st, e, "prepare");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+int store_bind_text(sqlite3_stmt *s, int idx, const char *v)
+{
+	return v ? sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, idx);
+}
+
+const char *store_col_text(sqlite3_stmt *s, int col)
+{
+	return (const char *)sqlite3_column_text(s, col);
+}
+
+/* Runs constant SQL with no results. Returns 0 or a status. */
+static int exec(struct store *st, const char *sql, struct pa_err *e, const char *what)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, e, what);
+	return 0;
+}
+
+int store_begin(struct store *st, bool write, struct pa_err *e)
+{
+	return exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN", e, "begin");
+}
+
+int store_commit(struct store *st, struct pa_err *e)
+{
+	int rc = exec(st, "COMMIT", e, "commit");
+	if (rc)
+		store_rollback(st);
+	return rc;
+}
+
+void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Reads PRAGMA user_version. Returns it, or -1 with *e. */
+static int user_version(struct store *st, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "PRAGMA user_version", e);
+	int v = -1;
+
+	if (!s)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	else
+		store_fail(st, e, "read schema version");
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Brings the schema to STORE_SCHEMA_VERSION inside one write transaction,
+ * one migration at a time. Returns 0 or a status. */
+static int migrate(struct store *st, struct pa_err *e)
+{
+	int v, rc;
+	char sql[64];
+
+	v = user_version(st, e);
+	if (v < 0)
+		return e->status;
+	if (v == N_MIGRATIONS)
+		return 0;
+	if (v > N_MIGRATIONS)
+		return err_set(e, EX_IOERR, "database_too_new", NULL,
+		               "database %s has schema version %d; this posagent knows up to %d: upgrade posagent",
+		               st->path, v, N_MIGRATIONS);
+	if ((rc = store_begin(st, true, e)))
+		return rc;
+	v = user_version(st, e); /* another process may have migrated meanwhile */
+	if (v < 0) {
+		store_rollback(st);
+		return e->status;
+	}
+	for (; v < N_MIGRATIONS; v++) {
+		if ((rc = exec(st, migrations[v], e, "upgrade schema"))) {
+			store_rollback(st);
+			return rc;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if ((rc = exec(st, sql, e, "upgrade schema"))) {
+			store_rollback(st);
+			return rc;
+		}
+	}
+	return store_commit(st, e);
+}
+
+/* Makes an empty database file with mode 0660 (before the umask), so that
+ * SQLite's -wal and -shm, which copy the file's mode, are 0660 too. */
+static int create_file(const char *path, struct pa_err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+
+	if (fd < 0 && errno != EEXIST)
+		return err_set(e, EX_IOERR, "database_create", NULL, "cannot create database %s: %s", path,
+		               strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+int store_open(const char *path, bool create, struct store **out, struct pa_err *e)
+{
+	struct store *st = NULL;
+	struct stat sb;
+	int rc = 0;
+
+	*out = NULL;
+	if (stat(path, &sb) != 0) {
+		if (errno != ENOENT || !create) {
+			rc = err_set(e, EX_IOERR, "database_missing", NULL,
+			             errno == ENOENT ? "database %s does not exist: run `posagent init` first"
+			                             : "database %s cannot be reached: %s",
+			             path, strerror(errno));
+			goto cleanup;
+		}
+		if ((rc = create_file(path, e)))
+			goto cleanup;
+	} else if (S_ISDIR(sb.st_mode)) {
+		rc = err_set(e, EX_IOERR, "database_is_directory", NULL,
+		             "database path %s is a directory, not a database file", path);
+		goto cleanup;
+	} else if (!S_ISREG(sb.st_mode)) {
+		rc = err_set(e, EX_IOERR, "database_unreadable", NULL, "database path %s is not a regular file", path);
+		goto cleanup;
+	} else if ((sb.st_mode & 0222) == 0) {
+		/* Marked read-only: refuse even for root, who could write it. */
+		rc = err_set(e, EX_IOERR, "database_readonly", NULL, "database %s is read-only (mode %04o)", path,
+		             (unsigned)(sb.st_mode & 07777));
+		goto cleanup;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
+		goto cleanup;
+	}
+	util_copy(st->path, sizeof(st->path), path);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = store_fail(st, e, "open database");
+		goto cleanup;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 15000);
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		rc = err_set(e, EX_IOERR, "database_readonly", NULL, "database %s is read-only", path);
+		goto cleanup;
+	}
+	if ((rc = exec(st, "PRAGMA journal_mode=WAL", e, "open database")) ||
+	    (rc = exec(st, "PRAGMA synchronous=FULL", e, "open database")) ||
+	    (rc = exec(st, "PRAGMA foreign_keys=ON", e, "open database")))
+		goto cleanup;
+	rc = migrate(st, e);
+cleanup:
+	if (rc) {
+		store_close(st);
+		st = NULL;
+	}
+	*out = st;
+	return rc;
+}
+
+void store_identity(struct store *st, const char *store_id, const char *reg, const char *currency)
+{
+	util_copy(st->store_id, sizeof(st->store_id), store_id);
+	util_copy(st->reg, sizeof(st->reg), reg);
+	util_copy(st->currency, sizeof(st->currency), currency);
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	if (st->db)
+		sqlite3_close_v2(st->db);
+	free(st);
+}
+
+int store_meta_get(struct store *st, const char *key, char *out, size_t outlen, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT value FROM meta WHERE key = ?1", e);
+	int rc = 0, step;
+
+	out[0] = '\0';
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		util_copy(out, outlen, store_col_text(s, 0) ? store_col_text(s, 0) : "");
+	else if (step != SQLITE_DONE)
+		rc = store_fail(st, e, "read bookkeeping");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_meta_set(struct store *st, const char *key, const char *value, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+	                                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value", e);
+	int rc = 0;
+
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, e, "write bookkeeping");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_exec_ii(struct store *st, const char *sql, int64_t a, int64_t b, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, sql, e);
+	int rc = 0, n;
+
+	if (!s)
+		return e->status;
+	n = sqlite3_bind_parameter_count(s);
+	if (n >= 1)
+		sqlite3_bind_int64(s, 1, a);
+	if (n >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, e, "write");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_query_i(struct store *st, const char *sql, int64_t a, int64_t b, int64_t dflt, int64_t *out,
+                  struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, sql, e);
+	int rc = 0, n, step;
+
+	*out = dflt;
+	if (!s)
+		return e->status;
+	n = sqlite3_bind_parameter_count(s);
+	if (n >= 1)
+		sqlite3_bind_int64(s, 1, a);
+	if (n >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+			*out = sqlite3_column_int64(s, 0);
+	} else if (step != SQLITE_DONE) {
+		rc = store_fail(st, e, "read");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_batch_drop(struct store *st, int64_t batch, struct pa_err *e)
+{
+	int rc;
+
+	if ((rc = store_exec_ii(st, "UPDATE customer SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
+	    (rc = store_exec_ii(st, "UPDATE address SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
+	    (rc = store_exec_ii(st, "UPDATE txn SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
+	    (rc = store_exec_ii(st, "DELETE FROM batch_member WHERE batch = ?1", batch, 0, e)) ||
+	    (rc = store_exec_ii(st, "DELETE FROM batch WHERE id = ?1", batch, 0, e)))
+		return rc;
+	return 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * store: the register's local SQLite database.
+ *
+ * One file holds the customers, addresses and transactions made here (and
+ * the customers HQ sends for the store's cache), their sync state and HQ's
+ * last answer, the frozen upload batches, the frozen end-of-day statements
+ * and the sync bookkeeping (cursor, last upload, last error).
+ *
+ * Durability: WAL, synchronous=FULL, a busy timeout, BEGIN IMMEDIATE for
+ * every read-then-write transaction; a function that writes returns 0 only
+ * after its commit. Every statement is prepared; no SQL is built from input.
+ * Errors come back as a sysexits status with a struct pa_err filled.
+ */
+#ifndef POSAGENT_STORE_H
+#define POSAGENT_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <cJSON.h>
+
+#include "common/err.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store {
+	sqlite3 *db;
+	char path[1024];
+	char store_id[33];  /* [agent] store */
+	char reg[33];       /* [agent] register */
+	char currency[4];   /* [agent] currency */
+};
+
+/* Opens the database at path. create: make it when missing (init only);
+ * otherwise a missing file, a directory, a read-only file or a file that is
+ * not a SQLite database is EX_IOERR with a message saying what to do. Sets
+ * the pragmas and brings the schema up to STORE_SCHEMA_VERSION (a newer file
+ * than this program knows is EX_IOERR). Returns 0 with *out, or a status. */
+int store_open(const char *path, bool create, struct store **out, struct pa_err *e);
+
+/* Sets the identity used for numbering and checks (from the config). */
+void store_identity(struct store *st, const char *store_id, const char *reg, const char *currency);
+
+void store_close(struct store *st);
+
+/* Transactions: begin (IMMEDIATE when write), commit, rollback.
+ * begin/commit return 0 or a status with *e filled (EX_IOERR, EX_TEMPFAIL
+ * when the database stayed locked past the busy timeout). */
+int store_begin(struct store *st, bool write, struct pa_err *e);
+int store_commit(struct store *st, struct pa_err *e);
+void store_rollback(struct store *st);
+
+/* Prepares sql (a constant) or returns NULL with *e filled. */
+sqlite3_stmt *store_prepare(struct store *st, const char *sql, struct pa_err *e);
+
+/* Turns the last SQLite error into *e (EX_IOERR, or EX_TEMPFAIL for busy,
+ * disk full named as such). Returns the status. */
+int store_fail(struct store *st, struct pa_err *e, const char *what);
+
+/* Key/value bookkeeping in table meta (cursor, last upload, ...).
+ * store_meta_get copies the value into out ("" when absent). */
+int store_meta_get(struct store *st, const char *key, char *out, size_t outlen, struct pa_err *e);
+int store_meta_set(struct store *st, const char *key, const char *value, struct pa_err *e);
+
+/* Binds a C string or NULL as SQL NULL. */
+int store_bind_text(sqlite3_stmt *s, int idx, const char *v);
+
+/* Column text or NULL. */
+const char *store_col_text(sqlite3_stmt *s, int col);
+
+
+
+/* Releases an open batch: its members go back to the queue (batch_id
+ * NULL) and the batch and its member rows are deleted. Call inside a write
+ * transaction. Returns 0 or a status. */
+int store_batch_drop(struct store *st, int64_t batch, struct pa_err *e);
+
+/* Runs a constant statement with up to two int64 parameters (?1, ?2) and
+ * no result rows. Returns 0 or a status. */
+int store_exec_ii(struct store *st, const char *sql, int64_t a, int64_t b, struct pa_err *e);
+
+/* Runs a constant query with up to two int64 parameters and returns the
+ * first column of its first row in *out (dflt when there is no row). */
+int store_query_i(struct store *st, const char *sql, int64_t a, int64_t b, int64_t dflt, int64_t *out,
+                  struct pa_err *e);
+#endif

@@ -1,0 +1,290 @@
+#include "common/txn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/util.h"
+#include "common/validate.h"
+
+/* The transaction in a fixed member order without its customer: what is
+ * stored, compared on a retry, and later sent (customer added then). */
+static cJSON *canonical(const cJSON *rec, const char *created_at)
+{
+	cJSON *c = cJSON_CreateObject(), *arr, *it;
+	const char *copy[] = {"txn_id", "kind", "business_date"};
+
+	cJSON_AddStringToObject(c, "type", "transaction");
+	for (size_t i = 0; i < 3; i++)
+		cJSON_AddStringToObject(c, copy[i], cJSON_GetObjectItemCaseSensitive(rec, copy[i])->valuestring);
+	if (created_at)
+		cJSON_AddStringToObject(c, "created_at", created_at);
+	cJSON_AddStringToObject(c, "currency", cJSON_GetObjectItemCaseSensitive(rec, "currency")->valuestring);
+	arr = cJSON_AddArrayToObject(c, "lines");
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rec, "lines")) {
+		cJSON *l = cJSON_CreateObject();
+		cJSON_AddStringToObject(l, "sku", cJSON_GetObjectItemCaseSensitive(it, "sku")->valuestring);
+		cJSON_AddNumberToObject(l, "qty", cJSON_GetObjectItemCaseSensitive(it, "qty")->valuedouble);
+		cJSON_AddNumberToObject(l, "unit_price_minor",
+		                        cJSON_GetObjectItemCaseSensitive(it, "unit_price_minor")->valuedouble);
+		cJSON_AddItemToArray(arr, l);
+	}
+	arr = cJSON_AddArrayToObject(c, "tenders");
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rec, "tenders")) {
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "type", cJSON_GetObjectItemCaseSensitive(it, "type")->valuestring);
+		cJSON_AddNumberToObject(t, "amount_minor", cJSON_GetObjectItemCaseSensitive(it, "amount_minor")->valuedouble);
+		cJSON_AddItemToArray(arr, t);
+	}
+	cJSON_AddNumberToObject(c, "total_minor", cJSON_GetObjectItemCaseSensitive(rec, "total_minor")->valuedouble);
+	return c;
+}
+
+/* Resolves the transaction's customer member to a row id (0 for none). */
+static int resolve_ref(struct store *st, const cJSON *ref, int64_t *cid, struct pa_err *e)
+{
+	static const char *const by[] = {"async_id", "local_number", "account"};
+	static const char *const sql[] = {
+		"SELECT id FROM customer WHERE async_id = ?1",
+		"SELECT id FROM customer WHERE local_number = ?1",
+		"SELECT id FROM customer WHERE account = ?1",
+	};
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	*cid = 0;
+	if (!ref || cJSON_IsNull(ref))
+		return 0;
+	for (size_t i = 0; i < 3; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(ref, by[i]);
+		if (!cJSON_IsString(v))
+			continue;
+		if (!(s = store_prepare(st, sql[i], e)))
+			return e->status;
+		sqlite3_bind_text(s, 1, v->valuestring, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			*cid = sqlite3_column_int64(s, 0);
+		else
+			rc = err_set(e, EX_DATAERR, "unknown_customer", "customer",
+			             "customer: no customer here has the %s \"%.80s\"", by[i], v->valuestring);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	return err_set(e, EX_DATAERR, "invalid_record", "customer",
+	               "customer: must be {\"async_id\"}, {\"local_number\"} or {\"account\"}");
+}
+
+/* The output document: txn_id, state, customer {async_id, account}. */
+static int txn_doc(struct store *st, const char *txn_id, cJSON **out, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT t.state, t.customer_id, c.async_id, c.account FROM txn t"
+	                                    " LEFT JOIN customer c ON c.id = t.customer_id WHERE t.txn_id = ?1", e);
+	cJSON *d;
+	int rc = 0;
+
+	*out = NULL;
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, txn_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = store_fail(st, e, "read transaction");
+		goto cleanup;
+	}
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "txn_id", txn_id);
+	cJSON_AddStringToObject(d, "state", store_col_text(s, 0));
+	if (sqlite3_column_type(s, 1) == SQLITE_NULL) {
+		cJSON_AddNullToObject(d, "customer");
+	} else {
+		cJSON *c = cJSON_AddObjectToObject(d, "customer");
+		const char *a = store_col_text(s, 2), *acc = store_col_text(s, 3);
+		if (a)
+			cJSON_AddStringToObject(c, "async_id", a);
+		else
+			cJSON_AddNullToObject(c, "async_id");
+		if (acc)
+			cJSON_AddStringToObject(c, "account", acc);
+		else
+			cJSON_AddNullToObject(c, "account");
+	}
+	*out = d;
+cleanup:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Compares the stored transaction txn_id with the new one. */
+static int same_txn(struct store *st, const char *txn_id, const cJSON *rec, int64_t cid, bool *same,
+                    struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT body, customer_id FROM txn WHERE txn_id = ?1", e);
+	cJSON *have = NULL, *want = NULL;
+	const cJSON *at = cJSON_GetObjectItemCaseSensitive(rec, "created_at");
+	int rc = 0;
+
+	*same = false;
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, txn_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = store_fail(st, e, "read transaction");
+		goto cleanup;
+	}
+	have = cJSON_Parse(store_col_text(s, 0));
+	if (!have) {
+		rc = err_set(e, EX_IOERR, "database_corrupt", NULL, "stored transaction %s is unreadable", txn_id);
+		goto cleanup;
+	}
+	if (!cJSON_IsString(at))
+		cJSON_DeleteItemFromObjectCaseSensitive(have, "created_at");
+	want = canonical(rec, cJSON_IsString(at) ? at->valuestring : NULL);
+	*same = sqlite3_column_int64(s, 1) == cid && cJSON_Compare(have, want, 1);
+cleanup:
+	sqlite3_finalize(s);
+	cJSON_Delete(have);
+	cJSON_Delete(want);
+	return rc;
+}
+
+int txn_record(struct store *st, const char *json, size_t len, cJSON **out, bool *created,
+               struct pa_err *e)
+{
+	struct val_err ve;
+	cJSON *rec = NULL, *canon = NULL;
+	sqlite3_stmt *s = NULL;
+	char prefix[80], now[21], *body = NULL;
+	const char *txn_id, *date, *currency;
+	const cJSON *at, *it;
+	int64_t cid = 0, have = 0, id;
+	int rc = 0;
+	bool intx = false;
+
+	*out = NULL;
+	*created = false;
+	if (len > TXN_MAX_JSON)
+		return err_set(e, EX_DATAERR, "too_large", NULL, "transaction document over %d bytes", TXN_MAX_JSON);
+	rec = cJSON_ParseWithLength(json, len);
+	if (!rec) {
+		rc = err_set(e, EX_DATAERR, "invalid_json", NULL, "not valid JSON (or nested too deep)");
+		goto cleanup;
+	}
+	if (!val_json_plain_numbers(json, len)) {
+		rc = err_set(e, EX_DATAERR, "invalid_number", NULL,
+		             "every number must be written as plain digits (no fraction or exponent)");
+		goto cleanup;
+	}
+	if (!cJSON_GetObjectItemCaseSensitive(rec, "type") && cJSON_IsObject(rec))
+		cJSON_AddStringToObject(rec, "type", "transaction");
+	if (val_transaction(rec, true, &ve) != 0) {
+		rc = err_set(e, EX_DATAERR, ve.code, ve.field, "%s", ve.message);
+		goto cleanup;
+	}
+	txn_id = cJSON_GetObjectItemCaseSensitive(rec, "txn_id")->valuestring;
+	date = cJSON_GetObjectItemCaseSensitive(rec, "business_date")->valuestring;
+	currency = cJSON_GetObjectItemCaseSensitive(rec, "currency")->valuestring;
+	snprintf(prefix, sizeof(prefix), "%s-%s-", st->store_id, st->reg);
+	if (strncmp(txn_id, prefix, strlen(prefix)) != 0 || strlen(txn_id) == strlen(prefix)) {
+		rc = err_set(e, EX_DATAERR, "invalid_txn_id", "txn_id",
+		             "txn_id: must begin with %s (this register's store and register)", prefix);
+		goto cleanup;
+	}
+	if (strcmp(currency, st->currency) != 0) {
+		rc = err_set(e, EX_DATAERR, "wrong_currency", "currency",
+		             "currency: %s is not this register's currency %s", currency, st->currency);
+		goto cleanup;
+	}
+	if ((rc = store_begin(st, true, e)))
+		goto cleanup;
+	intx = true;
+	if ((rc = resolve_ref(st, cJSON_GetObjectItemCaseSensitive(rec, "customer"), &cid, e)))
+		goto cleanup;
+	s = store_prepare(st, "SELECT (SELECT count(*) FROM statement WHERE business_date = ?1),"
+	                      " (SELECT count(*) FROM txn WHERE txn_id = ?2)", e);
+	if (!s) {
+		rc = e->status;
+		goto cleanup;
+	}
+	sqlite3_bind_text(s, 1, date, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, txn_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = store_fail(st, e, "read transactions");
+		goto cleanup;
+	}
+	have = sqlite3_column_int64(s, 1);
+	if (have) {
+		bool same = false;
+		sqlite3_finalize(s);
+		s = NULL;
+		if ((rc = same_txn(st, txn_id, rec, cid, &same, e)))
+			goto cleanup;
+		if (!same) {
+			rc = err_set(e, EX_DATAERR, "txn_id_reused", "txn_id",
+			             "txn_id %s is already recorded with different content", txn_id);
+			goto cleanup;
+		}
+		store_rollback(st);
+		intx = false;
+		rc = txn_doc(st, txn_id, out, e);
+		goto cleanup;
+	}
+	if (sqlite3_column_int64(s, 0)) {
+		rc = err_set(e, EX_DATAERR, "date_closed", "business_date",
+		             "business_date: %s is closed (its end-of-day statement exists)", date);
+		goto cleanup;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	at = cJSON_GetObjectItemCaseSensitive(rec, "created_at");
+	util_rfc3339(time(NULL), now);
+	canon = canonical(rec, cJSON_IsString(at) ? at->valuestring : now);
+	body = cJSON_PrintUnformatted(canon);
+	s = store_prepare(st, "INSERT INTO txn(txn_id, kind, business_date, customer_id, total_minor, body, state,"
+	                      " waiting_since, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending',"
+	                      " unixepoch(), unixepoch())", e);
+	if (!s || !body) {
+		rc = s ? err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory") : e->status;
+		goto cleanup;
+	}
+	sqlite3_bind_text(s, 1, txn_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, cJSON_GetObjectItemCaseSensitive(rec, "kind")->valuestring, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, date, -1, SQLITE_STATIC);
+	if (cid)
+		sqlite3_bind_int64(s, 4, cid);
+	sqlite3_bind_int64(s, 5, (int64_t)cJSON_GetObjectItemCaseSensitive(rec, "total_minor")->valuedouble);
+	sqlite3_bind_text(s, 6, body, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = store_fail(st, e, "store transaction");
+		goto cleanup;
+	}
+	id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(s);
+	s = store_prepare(st, "INSERT INTO tender(txn, type, amount_minor) VALUES (?1, ?2, ?3)", e);
+	if (!s) {
+		rc = e->status;
+		goto cleanup;
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rec, "tenders")) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, cJSON_GetObjectItemCaseSensitive(it, "type")->valuestring, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (int64_t)cJSON_GetObjectItemCaseSensitive(it, "amount_minor")->valuedouble);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			rc = store_fail(st, e, "store tender");
+			goto cleanup;
+		}
+	}
+	if ((rc = store_commit(st, e)))
+		goto cleanup;
+	intx = false;
+	*created = true;
+	rc = txn_doc(st, txn_id, out, e);
+cleanup:
+	sqlite3_finalize(s);
+	if (intx)
+		store_rollback(st);
+	cJSON_Delete(rec);
+	cJSON_Delete(canon);
+	free(body);
+	return rc;
+}

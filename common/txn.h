@@ -1,0 +1,27 @@
+/*
+ * txn: the register's sales, returns and customer orders.
+ */
+#ifndef POSAGENT_TXN_H
+#define POSAGENT_TXN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cJSON.h>
+
+#include "common/err.h"
+#include "common/store.h"
+
+#define TXN_MAX_JSON (1024 * 1024) /* largest transaction document accepted */
+
+/* Stores the HQ-API transaction in json (len bytes): checks the rules of
+ * common/validate, the txn_id prefix STORE-REGISTER-, the configured
+ * currency, that its customer ({"async_id"}, {"local_number"} or
+ * {"account"}) is known here, and that its business date is still open.
+ * The same transaction again (equal once its customer is resolved, and
+ * created_at compared only when given) adds nothing: *created false. A
+ * different one under the same txn_id is EX_DATAERR. *out: {"txn_id",
+ * "state", "customer": {"async_id", "account"} or null}. */
+int txn_record(struct store *st, const char *json, size_t len, cJSON **out, bool *created,
+               struct pa_err *e);
+
+#endif

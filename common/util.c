@@ -1,0 +1,119 @@
+#include "common/util.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/err.h"
+#include <stdarg.h>
+
+int err_set(struct pa_err *e, int status, const char *code, const char *field,
+            const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return status;
+	e->status = status;
+	util_copy(e->code, sizeof(e->code), code ? code : "error");
+	util_copy(e->field, sizeof(e->field), field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+int util_uuid(char out[UUID_LEN + 1])
+{
+	uint8_t b[16];
+	size_t got = 0;
+
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	snprintf(out, UUID_LEN + 1,
+	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+	         b[12], b[13], b[14], b[15]);
+	return 0;
+}
+
+double util_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void util_rfc3339(time_t t, char out[21])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+time_t util_parse_rfc3339(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	if (!s)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return -1;
+	if (*end == '.') {
+		end++;
+		while (*end >= '0' && *end <= '9')
+			end++;
+	}
+	if (end[0] != 'Z' || end[1] != '\0')
+		return -1;
+	return timegm(&tm);
+}
+
+void util_sleep(double secs, volatile sig_atomic_t *stop)
+{
+	double until = util_mono() + secs;
+
+	while (!(stop && *stop)) {
+		double left = until - util_mono();
+		struct timespec ts;
+		if (left <= 0)
+			break;
+		if (left > 0.05)
+			left = 0.05;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+int util_copy(char *dst, size_t n, const char *src)
+{
+	size_t len;
+
+	if (n == 0)
+		return -1;
+	len = strlen(src);
+	if (len >= n) {
+		memcpy(dst, src, n - 1);
+		dst[n - 1] = '\0';
+		return -1;
+	}
+	memcpy(dst, src, len + 1);
+	return 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * util: small helpers every module uses: ids, clocks, time text.
+ */
+#ifndef POSAGENT_UTIL_H
+#define POSAGENT_UTIL_H
+
+#include <stddef.h>
+#include <signal.h>
+#include <time.h>
+
+#define UUID_LEN 36
+
+/* A random (version 4) UUID, lowercase, into out[UUID_LEN + 1].
+ * Returns 0, or -1 when the kernel gives no randomness. */
+int util_uuid(char out[UUID_LEN + 1]);
+
+/* Seconds on CLOCK_MONOTONIC: for backoff, waits and timeouts. */
+double util_mono(void);
+
+/* t as RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" into out[21]. */
+void util_rfc3339(time_t t, char out[21]);
+
+/* Parses RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z"; -1 when unreadable. */
+time_t util_parse_rfc3339(const char *s);
+
+/* Sleeps up to secs on CLOCK_MONOTONIC, returning early (within ~50 ms)
+ * once *stop becomes non-zero. stop may be NULL. */
+void util_sleep(double secs, volatile sig_atomic_t *stop);
+
+/* Bounded copy: copies at most n-1 bytes of src and terminates dst.
+ * Returns 0, or -1 when src was cut. */
+int util_copy(char *dst, size_t n, const char *src);
+
+#endif
