@@ -62,6 +62,13 @@ bool val_integer(const cJSON *item, long long *out);
  * callers run it on the text they parsed. */
 bool val_json_plain_numbers(const char *json, size_t len);
 
+/* In the JSON text whose top level is an object, the 0-based index of the
+ * first element of the array member array_member (e.g. "records") that
+ * holds a number with a fraction or exponent, or -1 when none (or when
+ * the member is absent or not an array). HQ rejects just that record with
+ * invalid_number. Never reads past len. */
+int val_json_bad_number_index(const char *json, size_t len, const char *array_member);
+
 /* A lowercase or uppercase hex UUID 8-4-4-4-12. */
 bool val_uuid(const char *s);
 
