@@ -27,6 +27,7 @@
 
 #define HQ_MAX_RESPONSE (8u * 1024 * 1024) /* larger replies are an error */
 #define HQ_GZIP_MIN 4096                    /* bodies this size or more go gzip */
+#define HQ_RETRY_AFTER_MAX 2147483647L      /* larger Retry-After values are capped */
 
 struct hq_client;
 
@@ -78,5 +79,15 @@ time_t hq_parse_http_date(const char *s);
 /* Retry-After value v (delta-seconds or HTTP-date) against the reply's
  * Date (0: unknown, then now is used). Returns seconds >= 0, or -1. */
 long hq_retry_after(const char *v, time_t reply_date, time_t now);
+
+/* Parses a certificate validity time as libcurl reports it ("Expire date"):
+ * OpenSSL's "Jan 20 12:00:00 2027 GMT" or "2027-01-20 12:00:00 GMT".
+ * Returns the time, or (time_t)-1. */
+time_t hq_parse_cert_date(const char *s);
+
+/* Compresses in[0..len) to a gzip stream (RFC 1952) in a new buffer *out
+ * of *outlen bytes (free with free()). Returns 0, or -1 (out of memory,
+ * or len too large) with *out NULL. */
+int hq_gzip(const char *in, size_t len, char **out, size_t *outlen);
 
 #endif
