@@ -155,3 +155,15 @@ const char *cli_state_label(const char *state, const char *account)
 		return "Needs attention";
 	return "Pending sync";
 }
+
+int cli_hq(struct cli *c, volatile sig_atomic_t *stop, struct hq_client **hq, struct pa_err *e)
+{
+	char msg[512];
+
+	*hq = NULL;
+	if (cfg_check_hq(&c->cfg, msg, sizeof(msg)) != 0)
+		return err_set(e, EX_CONFIG, "config", NULL, "config %s: %s", c->cfg.path, msg);
+	if (hq_client_new(&c->cfg, stop, hq, msg, sizeof(msg)) != 0)
+		return err_set(e, EX_CONFIG, "config", NULL, "%s", msg);
+	return 0;
+}

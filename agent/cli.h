@@ -11,7 +11,9 @@
 
 #include "common/config.h"
 #include "common/err.h"
+#include "common/hqclient.h"
 #include "common/store.h"
+#include <signal.h>
 
 #define CLI_MAX_ARG 65536 /* longest command-line argument accepted */
 
@@ -45,6 +47,9 @@ int cli_read_file(const char *path, size_t max, char **out, size_t *len, struct 
 /* How a cashier sees a customer's state: "Pending sync", the account,
  * or "Needs attention". */
 const char *cli_state_label(const char *state, const char *account);
+
+/* Checks the [hq] settings (78 naming the key) and makes an HQ client. */
+int cli_hq(struct cli *c, volatile sig_atomic_t *stop, struct hq_client **hq, struct pa_err *e);
 
 /* The commands: each takes argc/argv from its own name on. */
 int cmd_init(struct cli *c, int argc, char **argv);

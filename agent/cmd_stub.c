@@ -10,8 +10,6 @@
 		fprintf(stderr, "posagent: %s is not built yet\n", argv[0]);    \
 		return 1;                                                       \
 	}
-STUB(cmd_sync)
-STUB(cmd_run)
 STUB(cmd_eod)
 STUB(cmd_status)
 STUB(cmd_backup)

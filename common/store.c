@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -316,6 +317,7 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 		goto cleanup;
 	}
 	util_copy(st->path, sizeof(st->path), path);
+	st->lock_fd = -1;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = store_fail(st, e, "open database");
 		goto cleanup;
@@ -351,6 +353,7 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	store_unlock_upload(st);
 	if (st->db)
 		sqlite3_close_v2(st->db);
 	free(st);
@@ -444,4 +447,34 @@ int store_batch_drop(struct store *st, int64_t batch, struct pa_err *e)
 	    (rc = store_exec_ii(st, "DELETE FROM batch WHERE id = ?1", batch, 0, e)))
 		return rc;
 	return 0;
+}
+
+int store_lock_upload(struct store *st, bool wait, struct pa_err *e)
+{
+	char path[1100];
+	int fd;
+
+	if (st->lock_fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s-sync.lock", st->path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+	if (fd < 0)
+		return err_set(e, EX_IOERR, "lock", NULL, "cannot open %s: %s", path, strerror(errno));
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+		int interrupted = errno == EINTR;
+		close(fd);
+		return err_set(e, interrupted ? EX_INTERRUPTED : EX_TEMPFAIL, "busy", NULL,
+		               interrupted ? "interrupted while waiting for another posagent process to finish uploading"
+		                           : "another posagent process is uploading");
+	}
+	st->lock_fd = fd;
+	return 0;
+}
+
+void store_unlock_upload(struct store *st)
+{
+	if (st && st->lock_fd >= 0) {
+		close(st->lock_fd);
+		st->lock_fd = -1;
+	}
 }

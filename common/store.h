@@ -29,6 +29,7 @@ struct store {
 	char store_id[33];  /* [agent] store */
 	char reg[33];       /* [agent] register */
 	char currency[4];   /* [agent] currency */
+	int lock_fd;        /* upload lock, -1 when not held */
 };
 
 /* Opens the database at path. create: make it when missing (init only);
@@ -83,4 +84,10 @@ int store_exec_ii(struct store *st, const char *sql, int64_t a, int64_t b, struc
  * first column of its first row in *out (dflt when there is no row). */
 int store_query_i(struct store *st, const char *sql, int64_t a, int64_t b, int64_t dflt, int64_t *out,
                   struct pa_err *e);
+/* The upload lock: one process at a time sends batches. wait: block until
+ * it is free (or *stop), else EX_TEMPFAIL "busy" at once. An advisory
+ * flock on DATABASE-sync.lock, released by the kernel if the process dies. */
+int store_lock_upload(struct store *st, bool wait, struct pa_err *e);
+void store_unlock_upload(struct store *st);
+
 #endif

@@ -1,0 +1,214 @@
+/*
+ * posagent run: the service. Two threads, each with its own database
+ * connection and HQ connection, so that a long poll waiting for changes
+ * never holds an upload up:
+ *   uploader   - watches the database (PRAGMA data_version, every 200 ms)
+ *                and uploads within a second of a new record; a full
+ *                pass at least every idle_interval; backoff on failure.
+ *   downloader - long-polls HQ's changes and applies them.
+ * The main thread only waits for signals: SIGTERM/SIGINT stop both within
+ * 2 s (transfers and sleeps poll the stop flag), SIGHUP re-reads the
+ * configuration and restarts the threads with it.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/cli.h"
+#include "common/log.h"
+#include "common/pjob.h"
+#include "common/util.h"
+
+static volatile sig_atomic_t got_term, got_hup;
+
+/* What each worker thread gets. */
+struct worker {
+	const struct cfg *cfg;
+	volatile sig_atomic_t *stop; /* set by main: end now */
+	int rc;                      /* local failure status, 0 when none */
+	volatile int done;           /* the thread has returned */
+	pthread_t thread;
+};
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+/* Opens this thread's store and HQ client. */
+static int open_both(struct worker *w, struct store **st, struct hq_client **hq)
+{
+	struct pa_err e;
+	char msg[512];
+
+	if (store_open(w->cfg->database, false, st, &e)) {
+		log_warn("%s", e.message);
+		return e.status;
+	}
+	store_identity(*st, w->cfg->store, w->cfg->reg, w->cfg->currency);
+	if (hq_client_new(w->cfg, w->stop, hq, msg, sizeof(msg))) {
+		log_warn("%s", msg);
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
+/* PRAGMA data_version: changes when another connection commits. */
+static int64_t data_version(struct store *st)
+{
+	struct pa_err e;
+	int64_t v = 0;
+
+	store_query_i(st, "PRAGMA data_version", 0, 0, 0, &v, &e);
+	return v;
+}
+
+static void *uploader(void *arg)
+{
+	struct worker *w = arg;
+	struct store *st = NULL;
+	struct hq_client *hq = NULL;
+	struct pjob j;
+	struct pa_err e;
+	int64_t seen = -1;
+	double last_pass = 0;
+
+	if ((w->rc = open_both(w, &st, &hq)))
+		goto cleanup;
+	while (!*w->stop) {
+		int64_t v = data_version(st);
+		double now = util_mono();
+		if (v != seen || now - last_pass >= (double)w->cfg->idle_interval) {
+			seen = v;
+			last_pass = now;
+			memset(&j, 0, sizeof(j));
+			j.st = st;
+			j.hq = hq;
+			j.cfg = w->cfg;
+			j.stop = w->stop;
+			j.max_wait = -1;
+			if (pjob_push(&j, false, &e)) {
+				log_warn("upload: %s", e.message);
+				util_sleep(1, w->stop);
+			}
+			seen = data_version(st); /* our own commits are not news */
+			continue;
+		}
+		util_sleep(0.2, w->stop);
+	}
+cleanup:
+	hq_client_free(hq);
+	store_close(st);
+	w->done = 1;
+	return NULL;
+}
+
+static void *downloader(void *arg)
+{
+	struct worker *w = arg;
+	struct store *st = NULL;
+	struct hq_client *hq = NULL;
+	struct pjob j;
+	struct pa_err e;
+
+	if ((w->rc = open_both(w, &st, &hq)))
+		goto cleanup;
+	while (!*w->stop) {
+		memset(&j, 0, sizeof(j));
+		j.st = st;
+		j.hq = hq;
+		j.cfg = w->cfg;
+		j.stop = w->stop;
+		j.max_wait = -1;
+		if (pjob_pull(&j, w->cfg->long_poll, &e)) {
+			log_warn("download: %s", e.message);
+			util_sleep(1, w->stop);
+		}
+		if (w->cfg->long_poll == 0)
+			util_sleep(1, w->stop); /* no long poll: do not spin */
+	}
+cleanup:
+	hq_client_free(hq);
+	store_close(st);
+	w->done = 1;
+	return NULL;
+}
+
+int cmd_run(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	const char *syn = "posagent run";
+	static volatile sig_atomic_t stop_threads;
+	struct worker up, down;
+	struct store *st = NULL;
+	struct hq_client *probe = NULL;
+	struct pa_err e;
+	struct sigaction sa;
+	int ch, rc = 0;
+
+	memset(&e, 0, sizeof(e));
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			printf("usage: %s\nThe service: uploads and downloads until SIGTERM.\n", syn);
+			return 0;
+		}
+		return cli_usage(c, syn, "unknown option: %s", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return cli_usage(c, syn, "unexpected argument: %s", argv[optind]);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Check everything once before starting: a broken setup exits at once
+	 * with its code (systemd shows why). */
+	if ((rc = cli_open(c, &st, &e)) || (rc = cli_hq(c, &stop_threads, &probe, &e)))
+		return cli_fail(c, &e);
+	store_close(st);
+	hq_client_free(probe);
+	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
+	for (;;) {
+		stop_threads = 0;
+		memset(&up, 0, sizeof(up));
+		memset(&down, 0, sizeof(down));
+		up.cfg = down.cfg = &c->cfg;
+		up.stop = down.stop = &stop_threads;
+		pthread_create(&up.thread, NULL, uploader, &up);
+		pthread_create(&down.thread, NULL, downloader, &down);
+		while (!got_term && !got_hup && !up.done && !down.done)
+			util_sleep(0.1, NULL);
+		stop_threads = 1;
+		pthread_join(up.thread, NULL);
+		pthread_join(down.thread, NULL);
+		if (got_term)
+			break;
+		if (!got_hup) { /* a worker ended on its own: let systemd restart us */
+			log_warn("service stopping after a local failure");
+			return up.rc ? up.rc : down.rc ? down.rc : 1;
+		}
+		got_hup = 0;
+		{
+			struct cli fresh = *c;
+			char msg[512];
+			if (cli_config(&fresh, &e) || cfg_check_hq(&fresh.cfg, msg, sizeof(msg))) {
+				log_warn("SIGHUP: configuration not reloaded, keeping the old one: %s",
+				         e.message[0] ? e.message : msg);
+				memset(&e, 0, sizeof(e));
+			} else {
+				c->cfg = fresh.cfg;
+				log_info("configuration reloaded");
+			}
+		}
+	}
+	log_info("service stopped");
+	return up.rc ? up.rc : down.rc;
+}

@@ -1,0 +1,329 @@
+#include "common/download.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define CURSOR_MAX 512
+
+/* Text of a string member or NULL (HQ's data is taken as it comes, but
+ * only strings are stored as text). */
+static const char *str(const cJSON *o, const char *name)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* account_assigned: the customer made here (or at another register and
+ * already cached) becomes synced. Unknown async ids are ignored. */
+static int assign(struct store *st, const cJSON *ch, struct down_outcome *o, struct pa_err *e)
+{
+	const char *async_id = str(ch, "async_id"), *account = str(ch, "account");
+	sqlite3_stmt *s;
+	int64_t id = 0, other = 0;
+	int rc = 0;
+
+	if (!async_id || !account)
+		return 0;
+	s = store_prepare(st, "SELECT id FROM customer WHERE async_id = ?1", e);
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (!id)
+		return 0;
+	/* A row cached under that account without async id is the same
+	 * customer: fold it into this one. */
+	s = store_prepare(st, "SELECT id FROM customer WHERE account = ?1 AND id <> ?2", e);
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		other = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (other && ((rc = store_exec_ii(st, "UPDATE address SET customer_id = ?2 WHERE customer_id = ?1", other, id, e)) ||
+	              (rc = store_exec_ii(st, "UPDATE txn SET customer_id = ?2 WHERE customer_id = ?1", other, id, e)) ||
+	              (rc = store_exec_ii(st, "DELETE FROM customer WHERE id = ?1", other, 0, e))))
+		return rc;
+	s = store_prepare(st, "UPDATE customer SET account = ?2, state = 'synced', waiting_since = NULL,"
+	                      " last_code = NULL, last_message = NULL, updated_at = unixepoch()"
+	                      " WHERE id = ?1 AND (state <> 'synced' OR account IS NOT ?2)", e);
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, e, "apply account");
+	else if (sqlite3_changes(st->db) > 0) {
+		o->assigned++;
+		log_info("customer %s is synced", async_id);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The addresses HQ sent for customer id replace those that came from HQ;
+ * addresses made here are updated when HQ holds them, kept otherwise. */
+static int addresses(struct store *st, int64_t id, const cJSON *list, struct pa_err *e)
+{
+	const cJSON *a;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = store_exec_ii(st, "DELETE FROM address WHERE customer_id = ?1 AND origin = 'hq'", id, 0, e)))
+		return rc;
+	s = store_prepare(st,
+		"INSERT INTO address(async_id, customer_id, origin, state, purpose, is_primary, line1, line2, city,"
+		" region, postal_code, country, created_at, updated_at)"
+		" VALUES (?1, ?2, 'hq', 'uploaded', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, unixepoch())"
+		" ON CONFLICT(async_id) DO UPDATE SET customer_id = excluded.customer_id, state = 'uploaded',"
+		" purpose = excluded.purpose, is_primary = excluded.is_primary, line1 = excluded.line1,"
+		" line2 = excluded.line2, city = excluded.city, region = excluded.region,"
+		" postal_code = excluded.postal_code, country = excluded.country, waiting_since = NULL,"
+		" last_code = NULL, last_message = NULL, updated_at = unixepoch()"
+		" WHERE address.batch_id IS NULL", e);
+	if (!s)
+		return e->status;
+	cJSON_ArrayForEach(a, list) {
+		char now[21];
+		static const char *const f[] = {"line1", "line2", "city", "region", "postal_code", "country"};
+		if (!cJSON_IsObject(a))
+			continue;
+		util_rfc3339(time(NULL), now);
+		sqlite3_reset(s);
+		store_bind_text(s, 1, str(a, "async_id"));
+		sqlite3_bind_int64(s, 2, id);
+		store_bind_text(s, 3, str(a, "purpose"));
+		sqlite3_bind_int(s, 4, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")));
+		for (int i = 0; i < 6; i++)
+			store_bind_text(s, 5 + i, str(a, f[i]));
+		sqlite3_bind_text(s, 11, now, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			rc = store_fail(st, e, "apply address");
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* customer: upsert by async_id when present, else by account; HQ wins. */
+static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
+{
+	const cJSON *cu = cJSON_GetObjectItemCaseSensitive(ch, "customer");
+	const char *account = str(ch, "account");
+	const char *async_id = str(cu, "async_id");
+	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(cu, "attributes");
+	char *atext = NULL, sname[400] = "", digits[40] = "", now[21];
+	sqlite3_stmt *s = NULL;
+	int64_t id = 0;
+	int rc = 0;
+
+	if (!cJSON_IsObject(cu) || !account)
+		return 0;
+	{
+		int64_t by_async = 0, by_account = 0;
+		if (async_id) {
+			s = store_prepare(st, "SELECT id FROM customer WHERE async_id = ?1", e);
+			if (!s)
+				return e->status;
+			sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
+			if (sqlite3_step(s) == SQLITE_ROW)
+				by_async = sqlite3_column_int64(s, 0);
+			sqlite3_finalize(s);
+		}
+		s = store_prepare(st, "SELECT id FROM customer WHERE account = ?1", e);
+		if (!s)
+			return e->status;
+		sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			by_account = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		s = NULL;
+		/* Two rows for one customer (cached by account, made by async id):
+		 * fold the cached one into the other. */
+		if (by_async && by_account && by_async != by_account &&
+		    ((rc = store_exec_ii(st, "UPDATE address SET customer_id = ?2 WHERE customer_id = ?1", by_account, by_async, e)) ||
+		     (rc = store_exec_ii(st, "UPDATE txn SET customer_id = ?2 WHERE customer_id = ?1", by_account, by_async, e)) ||
+		     (rc = store_exec_ii(st, "DELETE FROM customer WHERE id = ?1", by_account, 0, e))))
+			return rc;
+		id = by_async ? by_async : by_account;
+	}
+	atext = cJSON_IsObject(attrs) ? cJSON_PrintUnformatted(attrs) : NULL;
+	{
+		const char *parts[3] = {str(cu, "first_name"), str(cu, "last_name"), str(cu, "organization_name")};
+		size_t used = 0;
+		for (int i = 0; i < 3; i++) {
+			int w;
+			if (!parts[i] || !*parts[i])
+				continue;
+			w = snprintf(sname + used, sizeof(sname) - used, "%s%s", used ? " " : "", parts[i]);
+			if (w < 0 || (size_t)w >= sizeof(sname) - used)
+				break;
+			used += (size_t)w;
+		}
+	}
+	if (str(cu, "phone")) {
+		size_t j = 0;
+		for (const char *p = str(cu, "phone"); *p && j + 1 < sizeof(digits); p++)
+			if (*p >= '0' && *p <= '9')
+				digits[j++] = *p;
+		digits[j] = '\0';
+	}
+	util_rfc3339(time(NULL), now);
+	if (id)
+		s = store_prepare(st,
+			"UPDATE customer SET account = ?2, state = 'synced', kind = coalesce(?3, kind),"
+			" first_name = ?4, last_name = ?5, organization_name = ?6, email = ?7, phone = ?8, language = ?9,"
+			" attributes = ?10, search_name = ?11, phone_digits = ?12, waiting_since = NULL,"
+			" last_code = NULL, last_message = NULL, updated_at = unixepoch(),"
+			" async_id = coalesce(async_id, ?13), local_number = coalesce(local_number,"
+			" CASE WHEN EXISTS (SELECT 1 FROM customer WHERE local_number = ?14) THEN NULL ELSE ?14 END)"
+			" WHERE id = ?1", e);
+	else
+		s = store_prepare(st,
+			"INSERT INTO customer(id, account, state, kind, first_name, last_name, organization_name, email,"
+			" phone, language, attributes, search_name, phone_digits, async_id, local_number, origin,"
+			" created_at, updated_at) VALUES (NULL, ?2, 'synced', coalesce(?3, 'person'), ?4, ?5, ?6, ?7, ?8,"
+			" ?9, ?10, ?11, ?12, ?13,"
+			" CASE WHEN EXISTS (SELECT 1 FROM customer WHERE local_number = ?14) THEN NULL ELSE ?14 END,"
+			" 'hq', ?15, unixepoch())", e);
+	if (!s) {
+		rc = e->status;
+		goto cleanup;
+	}
+	if (id)
+		sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
+	store_bind_text(s, 3, str(cu, "kind"));
+	store_bind_text(s, 4, str(cu, "first_name"));
+	store_bind_text(s, 5, str(cu, "last_name"));
+	store_bind_text(s, 6, str(cu, "organization_name"));
+	store_bind_text(s, 7, str(cu, "email"));
+	store_bind_text(s, 8, str(cu, "phone"));
+	store_bind_text(s, 9, str(cu, "language"));
+	sqlite3_bind_text(s, 10, atext ? atext : "{}", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 11, sname, -1, SQLITE_STATIC);
+	store_bind_text(s, 12, digits[0] ? digits : NULL);
+	store_bind_text(s, 13, async_id);
+	store_bind_text(s, 14, str(cu, "local_number"));
+	if (!id)
+		sqlite3_bind_text(s, 15, str(cu, "created_at") ? str(cu, "created_at") : now, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = store_fail(st, e, "apply customer");
+		goto cleanup;
+	}
+	if (!id)
+		id = sqlite3_last_insert_rowid(st->db);
+	rc = addresses(st, id, cJSON_GetObjectItemCaseSensitive(ch, "addresses"), e);
+cleanup:
+	sqlite3_finalize(s);
+	free(atext);
+	return rc;
+}
+
+int down_apply(struct store *st, const char *after, const cJSON *doc, struct down_outcome *o, struct pa_err *e)
+{
+	const cJSON *changes = cJSON_GetObjectItemCaseSensitive(doc, "changes"), *ch;
+	const char *next = str(doc, "next");
+	char cur[CURSOR_MAX + 1], now[21];
+	int rc;
+
+	if (!cJSON_IsArray(changes) || !next || strlen(next) > CURSOR_MAX) {
+		snprintf(o->error, sizeof(o->error), "HQ's changes reply is not readable");
+		return 0;
+	}
+	o->ok = true;
+	o->more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "more"));
+	if ((rc = store_begin(st, true, e)))
+		return rc;
+	if ((rc = store_meta_get(st, "cursor", cur, sizeof(cur), e)))
+		goto cleanup;
+	if (strcmp(cur, after ? after : "") != 0) {
+		/* Another process applied this page meanwhile. */
+		o->more = true;
+		goto cleanup;
+	}
+	cJSON_ArrayForEach(ch, changes) {
+		const char *type = str(ch, "type");
+		if (!type)
+			continue;
+		if (strcmp(type, "account_assigned") == 0)
+			rc = assign(st, ch, o, e);
+		else if (strcmp(type, "customer") == 0)
+			rc = upsert(st, ch, e);
+		if (rc)
+			goto cleanup;
+		o->applied++;
+	}
+	util_rfc3339(time(NULL), now);
+	if ((rc = store_meta_set(st, "cursor", next, e)) || (rc = store_meta_set(st, "last_download", now, e)))
+		goto cleanup;
+	rc = store_commit(st, e);
+cleanup:
+	store_rollback(st);
+	return rc;
+}
+
+/* Percent-encodes s (RFC 3986 unreserved kept) into out. */
+static int encode(const char *s, char *out, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t j = 0;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (j + 4 > n)
+			return -1;
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
+			out[j++] = (char)ch;
+		} else {
+			out[j++] = '%';
+			out[j++] = hex[ch >> 4];
+			out[j++] = hex[ch & 15];
+		}
+	}
+	out[j] = '\0';
+	return 0;
+}
+
+int down_page(struct store *st, struct hq_client *hq, const struct cfg *cfg, long wait,
+              struct down_outcome *o, struct pa_err *e)
+{
+	struct hq_response r;
+	char cur[CURSOR_MAX + 1], enc[3 * CURSOR_MAX + 1], path[2048];
+	cJSON *doc = NULL;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	memset(&r, 0, sizeof(r));
+	o->retry_after = -1;
+	if ((rc = store_meta_get(st, "cursor", cur, sizeof(cur), e)))
+		return rc;
+	if (encode(cur, enc, sizeof(enc)))
+		return err_set(e, EX_IOERR, "database_corrupt", NULL, "stored cursor is unreadable");
+	snprintf(path, sizeof(path), "/v1/stores/%s/changes?%s%s%slimit=500&wait=%ld", cfg->store,
+	         cur[0] ? "after=" : "", enc, cur[0] ? "&" : "", wait);
+	hq_get(hq, path, wait, 1, &r);
+	o->status = r.status;
+	o->retry_after = r.retry_after;
+	if (r.status != 200) {
+		if (r.status == 0)
+			snprintf(o->error, sizeof(o->error), "%s", r.error[0] ? r.error : "no reply from HQ");
+		else
+			snprintf(o->error, sizeof(o->error), "HQ answered %ld to the changes request", r.status);
+		goto cleanup;
+	}
+	doc = cJSON_Parse(r.body ? r.body : "");
+	rc = down_apply(st, cur, doc, o, e);
+cleanup:
+	cJSON_Delete(doc);
+	hq_response_free(&r);
+	return rc;
+}
