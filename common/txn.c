@@ -156,7 +156,7 @@ int txn_record(struct store *st, const char *json, size_t len, cJSON **out, bool
 	char prefix[80], now[21], *body = NULL;
 	const char *txn_id, *date, *currency;
 	const cJSON *at, *it;
-	int64_t cid = 0, have = 0, id;
+	int64_t cid = 0, have = 0, closed = 0, id;
 	int rc = 0;
 	bool intx = false;
 
@@ -212,29 +212,47 @@ int txn_record(struct store *st, const char *json, size_t len, cJSON **out, bool
 		goto cleanup;
 	}
 	have = sqlite3_column_int64(s, 1);
+	closed = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
 	if (have) {
 		bool same = false;
-		sqlite3_finalize(s);
-		s = NULL;
+		int64_t old = 0, rejected = 0;
 		if ((rc = same_txn(st, txn_id, rec, cid, &same, e)))
 			goto cleanup;
-		if (!same) {
+		if (same) {
+			store_rollback(st);
+			intx = false;
+			rc = txn_doc(st, txn_id, out, e);
+			goto cleanup;
+		}
+		if (!(s = store_prepare(st, "SELECT id, state = 'rejected' FROM txn WHERE txn_id = ?1", e))) {
+			rc = e->status;
+			goto cleanup;
+		}
+		sqlite3_bind_text(s, 1, txn_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			old = sqlite3_column_int64(s, 0);
+			rejected = sqlite3_column_int64(s, 1);
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+		if (!rejected) {
 			rc = err_set(e, EX_DATAERR, "txn_id_reused", "txn_id",
 			             "txn_id %s is already recorded with different content", txn_id);
 			goto cleanup;
 		}
-		store_rollback(st);
-		intx = false;
-		rc = txn_doc(st, txn_id, out, e);
-		goto cleanup;
+		/* HQ rejected it: a person's corrected record replaces it and
+		 * goes up again under the same txn_id. */
+		if ((rc = store_exec_ii(st, "DELETE FROM tender WHERE txn = ?1", old, 0, e)) ||
+		    (rc = store_exec_ii(st, "DELETE FROM txn WHERE id = ?1", old, 0, e)))
+			goto cleanup;
 	}
-	if (sqlite3_column_int64(s, 0)) {
+	if (closed) {
 		rc = err_set(e, EX_DATAERR, "date_closed", "business_date",
 		             "business_date: %s is closed (its end-of-day statement exists)", date);
 		goto cleanup;
 	}
-	sqlite3_finalize(s);
-	s = NULL;
 	at = cJSON_GetObjectItemCaseSensitive(rec, "created_at");
 	util_rfc3339(time(NULL), now);
 	canon = canonical(rec, cJSON_IsString(at) ? at->valuestring : now);

@@ -19,7 +19,8 @@
  * {"account"}) is known here, and that its business date is still open.
  * The same transaction again (equal once its customer is resolved, and
  * created_at compared only when given) adds nothing: *created false. A
- * different one under the same txn_id is EX_DATAERR. *out: {"txn_id",
+ * different one under the same txn_id is EX_DATAERR, unless HQ rejected
+ * the stored one: then the corrected record replaces it (pending again). *out: {"txn_id",
  * "state", "customer": {"async_id", "account"} or null}. */
 int txn_record(struct store *st, const char *json, size_t len, cJSON **out, bool *created,
                struct pa_err *e);
