@@ -1,0 +1,370 @@
+/*
+ * hq: the reference HQ of HQ-API.md, for tests and the demo.
+ *
+ * One process, one SQLite database (DIR/hq.db, WAL), libmicrohttpd with
+ * one thread per connection over GnuTLS. Every module keeps its own state
+ * behind its own prefix; this header is what they share:
+ *
+ *   hq_main   options, start-up, signals, shut-down
+ *   hq_net    listening sockets, free ports, peer checks, resets
+ *   hq_http   the libmicrohttpd glue: bodies, gzip, faults, replies
+ *   hq_reply  building replies (JSON documents, errors)
+ *   hq_api    the /v1 routes: auth, idempotent POSTs, health, changes
+ *   hq_batch  POST .../batches
+ *   hq_stmt   POST .../statements
+ *   hq_feed   the change feed and its long poll
+ *   hq_sync   the customer synchronization job (account numbers)
+ *   hq_idem   Idempotency-Key: stored replies and requests in flight
+ *   hq_auth   bearer tokens
+ *   hq_db     the SQLite connection, its lock, counters
+ *   hq_admin  /_admin/ (tests only)
+ *   hq_fault  the queue of injected faults
+ *   hq_stats  requests counted by endpoint and status
+ *   hq_json   small JSON helpers (array element spans, member access)
+ *   hq_clock  HQ's clock (wall clock plus an offset), time texts
+ *
+ * Locking: one mutex (db_lock) guards the database and the requests in
+ * flight; the feed, the fault queue and the counters have their own.
+ * Nobody takes db_lock while holding another of them.
+ */
+#ifndef POSAGENT_HQ_H
+#define POSAGENT_HQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <cJSON.h>
+#include <sqlite3.h>
+
+#include "common/util.h"
+#include "common/validate.h"
+
+#define HQ_MAX_BODY (4u * 1024 * 1024)    /* largest request body after gzip */
+#define HQ_MAX_DISCARD (64u * 1024 * 1024) /* read and drop at most this much */
+#define HQ_MAX_RECORDS 500                 /* records in one batch */
+#define HQ_ID_MAX 65                       /* store / register names + NUL */
+#define HQ_KEY_MAX 129                     /* Idempotency-Key + NUL */
+
+/* ---- hq_reply: what a handler answers ---------------------------------- */
+
+enum reply_action {
+	REPLY_SEND,  /* send status + body */
+	REPLY_RESET, /* close the connection at once (TCP reset), no reply */
+	REPLY_DROP,  /* close the connection without replying */
+};
+
+struct hq_reply {
+	unsigned status;          /* HTTP status */
+	char *body;               /* malloc'd body (freed by the sender) */
+	size_t len;               /* its length */
+	const char *content_type; /* NULL: application/json */
+	char retry_after[64];     /* Retry-After value, "" for none */
+	char allow[32];           /* Allow header (405), "" for none */
+	bool replayed;            /* add Idempotent-Replayed: true */
+	enum reply_action action; /* send, reset or drop */
+};
+
+/* Sets *rp to status with doc printed as its body; takes doc. Returns 0,
+ * or -1 (and a 500 reply) when out of memory. */
+int reply_json(struct hq_reply *rp, unsigned status, cJSON *doc);
+
+/* Sets *rp to status with {"error":{"code","message"}} plus the members of
+ * extra (taken, may be NULL). Returns 0. */
+int reply_error_x(struct hq_reply *rp, unsigned status, const char *code, cJSON *extra,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define reply_error(rp, status, code, ...) reply_error_x(rp, status, code, NULL, __VA_ARGS__)
+
+/* Sets *rp to status with a copy of the len bytes at body. Returns 0 or -1. */
+int reply_raw(struct hq_reply *rp, unsigned status, const char *body, size_t len,
+              const char *content_type);
+
+/* Frees what *rp holds and zeroes it. */
+void reply_clear(struct hq_reply *rp);
+
+/* ---- hq_api / hq_http: one request ------------------------------------- */
+
+struct MHD_Connection;
+
+struct hq_request {
+	struct MHD_Connection *conn; /* for headers and query arguments */
+	const char *method;          /* "GET", "POST", ... */
+	const char *path;            /* decoded path, no query */
+	const char *body;            /* NUL-terminated (after gzip), or "" */
+	size_t len;                  /* body length */
+	int fd;                      /* the connection's socket, -1 unknown */
+	unsigned delay_ms;           /* injected delay before handling */
+};
+
+/* The value of request header name, or NULL. */
+const char *http_header(const struct hq_request *rq, const char *name);
+
+/* The value of query argument name, or NULL. */
+const char *http_query(const struct hq_request *rq, const char *name);
+
+/* Answers a /v1 request into *rp (always filled). */
+void api_handle(const struct hq_request *rq, struct hq_reply *rp);
+
+/* Answers a /_admin/ request into *rp (always filled). */
+void admin_handle(const struct hq_request *rq, struct hq_reply *rp);
+
+struct MHD_Daemon;
+
+/* Serves HTTPS on the listening socket fd with the PEM key and certificate
+ * (one thread per connection). Returns the daemon, or NULL. */
+struct MHD_Daemon *http_start(int fd, const char *key_pem, const char *cert_pem);
+
+/* Stops the n daemons: no new connections, long polls answered, every
+ * connection thread joined. */
+void http_stop(struct MHD_Daemon **d, size_t n);
+
+/* Reads DIR/admin.secret. Returns 0, or -1 with a message on stderr. */
+int admin_init(const char *dir);
+
+/* ---- hq_db ------------------------------------------------------------- */
+
+/* Opens (creating) path in WAL mode with the schema. Returns 0 or -1. */
+int db_open(const char *path);
+void db_close(void);
+
+/* The connection; use it only between db_lock() and db_unlock(). */
+sqlite3 *db_handle(void);
+
+void db_lock(void);
+void db_unlock(void);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK under db_lock. Return 0 or -1. */
+int db_begin(void);
+int db_commit(void);
+void db_rollback(void);
+
+/* Prepares sql once on the shared connection (call before serving).
+ * Returns the statement or NULL (message on stderr). */
+sqlite3_stmt *db_prepare(const char *sql);
+
+/* Resets st and clears its bindings for the next use. */
+void db_done(sqlite3_stmt *st);
+
+/* Adds delta to counter name and returns the new value, -1 on error. */
+int64_t db_counter_add(const char *name, int64_t delta);
+
+/* The value of counter name (0 when never set). */
+int64_t db_counter_get(const char *name);
+
+/* Logs the connection's last error with what (stderr). */
+void db_log_error(const char *what);
+
+/* ---- hq_auth ----------------------------------------------------------- */
+
+/* Loads DIR/tokens/STORE-REGISTER.token into the database. Returns 0/-1. */
+int auth_init(const char *dir);
+
+/* Maps an Authorization header to its (store, register). Returns 0, or -1
+ * when missing, malformed, unknown or revoked. */
+int auth_lookup(const char *authorization, char store[HQ_ID_MAX], char reg[HQ_ID_MAX]);
+
+/* Revokes (on) or restores (!on) every token of (store, register).
+ * Returns how many tokens that register has, -1 on error. */
+int auth_revoke(const char *store, const char *reg, bool on);
+
+/* ---- hq_idem ----------------------------------------------------------- */
+
+enum idem_state {
+	IDEM_NEW,      /* first time: now in flight, call idem_end() after */
+	IDEM_REPLAY,   /* a stored reply: *stored filled */
+	IDEM_MISMATCH, /* same key, another request: 422 */
+	IDEM_BUSY,     /* same key still being handled: 409 */
+	IDEM_ERROR,    /* database failure: 500 */
+};
+
+int idem_init(void);
+
+/* The request's fingerprint: SHA-256 of method, path and body. */
+void idem_hash(const char *method, const char *path, const char *body, size_t len,
+               uint8_t out[32]);
+
+/* Looks the key of (store, reg) up; hash is SHA-256 of method, path and
+ * body. Takes db_lock itself. */
+enum idem_state idem_begin(const char *store, const char *reg, const char *key,
+                           const uint8_t hash[32], struct hq_reply *stored);
+
+/* Stores a 2xx reply under the key; the caller holds db_lock inside the
+ * transaction that made its effects. Returns 0 or -1. */
+int idem_store(const char *store, const char *reg, const char *key, const uint8_t hash[32],
+               const struct hq_reply *rp);
+
+/* The request of idem_begin() (IDEM_NEW) is over. Takes db_lock. */
+void idem_end(const char *store, const char *reg, const char *key);
+
+/* ---- hq_feed ----------------------------------------------------------- */
+
+int feed_init(void);
+
+/* Appends change (taken) to store's feed; caller holds db_lock in a
+ * transaction. Returns 0 or -1. */
+int feed_publish(const char *store, cJSON *change);
+
+/* Publishes the `customer` change of customers row id (its full record and
+ * addresses) to its store. Caller holds db_lock in a transaction. */
+int feed_publish_customer(int64_t customer_id);
+
+/* Wakes long polls after a commit that published changes. */
+void feed_notify(void);
+
+/* Makes every long poll answer now (shut-down). */
+void feed_shutdown(void);
+
+/* GET /v1/stores/{store}/changes with cursor after ("" = from the start),
+ * limit, wait seconds; watches fd for a peer that went away. */
+void feed_changes(const char *store, const char *after, long limit, long wait_s, int fd,
+                  struct hq_reply *rp);
+
+/* How many changes are stored (admin state). Caller holds db_lock. */
+int64_t feed_count(void);
+
+/* ---- hq_sync ----------------------------------------------------------- */
+
+enum assign_mode {
+	ASSIGN_IMMEDIATE, /* before the batch's reply */
+	ASSIGN_DELAY,     /* delay_ms after acceptance, by a thread */
+	ASSIGN_MANUAL,    /* only when asked (admin) */
+};
+
+/* Parses "immediate", "manual" or a delay in milliseconds. Returns 0/-1. */
+int sync_parse_mode(const char *s, enum assign_mode *mode, long *delay_ms);
+
+/* Starts the job (its thread for delayed assignment). Returns 0 or -1. */
+int sync_start(enum assign_mode mode, long delay_ms);
+void sync_stop(void);
+
+/* Changes the mode at run time; pending customers are assigned at once
+ * when the new mode is immediate. */
+void sync_set_mode(enum assign_mode mode, long delay_ms);
+
+/* The mode as text ("immediate", "manual", "1500") into out. */
+void sync_mode_text(char *out, size_t n);
+
+/* Called inside a batch's transaction after its records: assigns every
+ * pending customer when the mode is immediate. Returns 0 or -1. */
+int sync_after_batch(bool accepted_customers);
+
+/* Assigns accounts to at most max (negative: all) pending customers in
+ * acceptance order, accepted before due_ms (negative: any time). Caller
+ * holds db_lock in a transaction. Appends {"async_id","account"} to done
+ * when not NULL. Returns how many, -1 on error. */
+int sync_assign(long max, int64_t due_ms, cJSON *done);
+
+/* Takes the next account number ("C000001"...) into out[24]. Caller holds
+ * db_lock in a transaction. Returns 0 or -1. */
+int sync_next_account(char out[24]);
+
+/* ---- hq_batch / hq_stmt ------------------------------------------------ */
+
+int batch_init(void);
+
+/* The batches endpoint, under db_lock in a transaction; fills *rp. Returns
+ * 0, or -1 on a database failure (roll back). */
+int batch_post(const char *store, const char *reg, const char *body, size_t len,
+               struct hq_reply *rp);
+
+int stmt_init(void);
+
+/* The statements endpoint; same contract as batch_post. */
+int stmt_post(const char *store, const char *reg, const char *body, size_t len,
+              struct hq_reply *rp);
+
+/* The "statements" array of the admin state. Caller holds db_lock. */
+cJSON *stmt_list(void);
+
+/* ---- hq_fault ---------------------------------------------------------- */
+
+enum fault_kind {
+	FAULT_NONE,
+	FAULT_STATUS,            /* reply status (+ Retry-After, body) unhandled */
+	FAULT_DELAY,             /* wait delay_ms, then handle */
+	FAULT_RESET,             /* reset the connection, unhandled */
+	FAULT_GARBAGE,           /* 200 with a garbage body, unhandled */
+	FAULT_DROP_AFTER_COMMIT, /* handle and store, then close, no reply */
+};
+
+struct fault {
+	enum fault_kind kind;
+	unsigned status;      /* FAULT_STATUS */
+	char retry_after[48]; /* "N", "date:+N" or "" */
+	char *body;           /* FAULT_STATUS body (malloc'd) or NULL */
+	unsigned delay_ms;    /* FAULT_DELAY */
+};
+
+/* Queues the fault described by doc (see README.md). Returns 0, or -1 with
+ * a message in err. */
+int fault_add(const cJSON *doc, char *err, size_t errlen);
+
+/* Takes the first queued fault matching method and path into *out (kind
+ * FAULT_NONE when none). */
+void fault_take(const char *method, const char *path, struct fault *out);
+
+/* Frees what *f holds. */
+void fault_free(struct fault *f);
+
+/* Drops every queued fault; returns how many there were. */
+int fault_clear(void);
+
+/* The queued faults as a JSON array. */
+cJSON *fault_list(void);
+
+/* ---- hq_stats ---------------------------------------------------------- */
+
+/* Counts one request: "METHOD path outcome". */
+void stats_count(const char *method, const char *path, const char *outcome);
+
+/* The counters as a JSON object. */
+cJSON *stats_json(void);
+
+/* Frees the counters (shut-down). */
+void stats_free(void);
+
+/* ---- hq_net ------------------------------------------------------------ */
+
+/* Listening TCP sockets on 127.0.0.1 and ::1 (when the host has it) at
+ * port (0: any free one; the same for both). fds[1] is -1 without IPv6.
+ * Returns the port, or -1 with errno (EADDRINUSE when taken). */
+int net_listen(int port, int fds[2]);
+
+/* True when the peer of fd closed its side (nothing left to read). */
+bool net_peer_gone(int fd);
+
+/* Makes the coming close of fd send a TCP reset. */
+void net_set_reset(int fd);
+
+/* ---- hq_json ----------------------------------------------------------- */
+
+struct json_span {
+	size_t off, len;
+};
+
+/* In the JSON text json[0..len) whose top level is an object, the byte
+ * spans of the elements of the first member named member (an array).
+ * Returns how many (at most max), or -1 when not found or malformed. */
+long json_array_spans(const char *json, size_t len, const char *member,
+                      struct json_span *spans, size_t max);
+
+/* The string value of member name of obj, or NULL. */
+const char *json_str(const cJSON *obj, const char *name);
+
+/* Adds name: s (or null when s is NULL) to obj. Returns 0 or -1. */
+int json_add_str(cJSON *obj, const char *name, const char *s);
+
+/* ---- hq_clock ---------------------------------------------------------- */
+
+/* HQ's clock: the wall clock shifted by the offset (seconds). */
+time_t clock_now(void);
+void clock_set_offset(long seconds);
+long clock_offset(void);
+
+/* Milliseconds of the real wall clock (no offset), for stored times. */
+int64_t clock_ms(void);
+
+/* t as an HTTP-date (IMF-fixdate) into out[40]. */
+void clock_http_date(time_t t, char out[40]);
+
+#endif

@@ -1,0 +1,417 @@
+/*
+ * hq_admin: the interface only tests use, under /_admin/ on HQ's own
+ * (loopback-only) port. Every request needs the header X-Admin-Secret with
+ * the content of DIR/admin.secret, else 403. Bodies and replies are JSON;
+ * tests/hq/README.md documents each verb, tests/hq/admin calls them.
+ */
+#include "tests/hq/hq.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SECRET_MAX 128
+
+static char secret[SECRET_MAX];
+static sqlite3_stmt *st_customers, *st_count_pending, *st_addr_ids, *st_txn_ids, *st_hq_cust,
+	*st_cust_by_account, *st_cust_record, *st_addr_put;
+
+/* admin_init: reads the secret and prepares the statements. */
+int admin_init(const char *dir)
+{
+	char path[4096];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/admin.secret", dir);
+	f = fopen(path, "r");
+	if (!f || !fgets(secret, sizeof(secret), f)) {
+		fprintf(stderr, "hq: %s: cannot read the admin secret\n", path);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	n = strcspn(secret, "\r\n");
+	secret[n] = '\0';
+	if (n < 16) {
+		fprintf(stderr, "hq: %s: the secret is too short\n", path);
+		return -1;
+	}
+	st_customers = db_prepare("SELECT async_id, local_number, account, store, register"
+	                          " FROM customers ORDER BY id");
+	st_count_pending = db_prepare("SELECT count(*) FROM customers WHERE account IS NULL");
+	st_addr_ids = db_prepare("SELECT async_id FROM addresses ORDER BY id");
+	st_txn_ids = db_prepare("SELECT txn_id FROM transactions ORDER BY id");
+	st_hq_cust = db_prepare("INSERT INTO customers(store, record, accepted_ms, account)"
+	                        " VALUES(?1, ?2, ?3, ?4)");
+	st_cust_by_account = db_prepare("SELECT id, record, store FROM customers WHERE account = ?1");
+	st_cust_record = db_prepare("UPDATE customers SET record = ?1 WHERE id = ?2");
+	st_addr_put = db_prepare("INSERT INTO addresses(async_id, customer_id, store, record)"
+	                         " VALUES(?1, ?2, ?3, ?4)");
+	return st_customers && st_count_pending && st_addr_ids && st_txn_ids && st_hq_cust &&
+	               st_cust_by_account && st_cust_record && st_addr_put
+	               ? 0
+	               : -1;
+}
+
+/* secret_ok: compares without an early exit. */
+static bool secret_ok(const char *given)
+{
+	size_t n = strlen(secret), m;
+	unsigned char diff = 0;
+
+	if (!given)
+		return false;
+	m = strlen(given);
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(secret[i] ^ (i < m ? given[i] : 0));
+	return diff == 0 && m == n;
+}
+
+/* column_list: the first column of every row of st, as strings. */
+static cJSON *column_list(sqlite3_stmt *st)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	while (sqlite3_step(st) == SQLITE_ROW)
+		cJSON_AddItemToArray(arr, cJSON_CreateString((const char *)sqlite3_column_text(st, 0)));
+	db_done(st);
+	return arr;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* state: the document of README.md "state". */
+static void state(struct hq_reply *rp)
+{
+	cJSON *doc = cJSON_CreateObject(), *custs = cJSON_AddArrayToObject(doc, "customers"), *a;
+	char mode[32];
+
+	db_lock();
+	while (sqlite3_step(st_customers) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		json_add_str(o, "async_id", col(st_customers, 0));
+		json_add_str(o, "local_number", col(st_customers, 1));
+		json_add_str(o, "account", col(st_customers, 2));
+		json_add_str(o, "store", col(st_customers, 3));
+		json_add_str(o, "register", col(st_customers, 4));
+		cJSON_AddItemToArray(custs, o);
+	}
+	db_done(st_customers);
+	if (sqlite3_step(st_count_pending) == SQLITE_ROW)
+		cJSON_AddNumberToObject(doc, "pending_customers",
+		                        (double)sqlite3_column_int64(st_count_pending, 0));
+	db_done(st_count_pending);
+	a = column_list(st_addr_ids);
+	cJSON_AddNumberToObject(doc, "addresses", cJSON_GetArraySize(a));
+	cJSON_AddItemToObject(doc, "address_ids", a);
+	a = column_list(st_txn_ids);
+	cJSON_AddNumberToObject(doc, "transactions", cJSON_GetArraySize(a));
+	cJSON_AddItemToObject(doc, "txn_ids", a);
+	cJSON_AddNumberToObject(doc, "records_received", (double)db_counter_get("records"));
+	cJSON_AddNumberToObject(doc, "duplicates_seen", (double)db_counter_get("duplicates"));
+	cJSON_AddItemToObject(doc, "statements", stmt_list());
+	cJSON_AddNumberToObject(doc, "changes", (double)feed_count());
+	db_unlock();
+	cJSON_AddItemToObject(doc, "requests", stats_json());
+	cJSON_AddItemToObject(doc, "faults", fault_list());
+	sync_mode_text(mode, sizeof(mode));
+	json_add_str(doc, "assign", mode);
+	cJSON_AddNumberToObject(doc, "clock_offset", (double)clock_offset());
+	reply_json(rp, 200, doc);
+}
+
+/* assign: runs the synchronization job now, for every pending customer
+ * or the first {"count": N}. Replies {"assigned": [{"async_id","account"}]}. */
+static void assign(const cJSON *body, struct hq_reply *rp)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(body, "count");
+	cJSON *doc = cJSON_CreateObject(), *done = cJSON_AddArrayToObject(doc, "assigned");
+	long long max = -1;
+	int n = -1;
+
+	if (c && !cJSON_IsNull(c) && (!val_integer(c, &max) || max < 0)) {
+		cJSON_Delete(doc);
+		reply_error(rp, 400, "invalid_request", "count: a number of customers");
+		return;
+	}
+	db_lock();
+	if (db_begin() == 0) {
+		n = sync_assign((long)max, -1, done);
+		if (n < 0 || db_commit() < 0) {
+			db_rollback();
+			n = -1;
+		}
+	}
+	db_unlock();
+	if (n < 0) {
+		cJSON_Delete(doc);
+		reply_error(rp, 500, "internal_error", "the job failed");
+		return;
+	}
+	if (n > 0)
+		feed_notify();
+	reply_json(rp, 200, doc);
+}
+
+/* merge: copies every member of from into to, replacing same names. */
+static void merge(cJSON *to, const cJSON *from)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, from)
+	{
+		cJSON_DeleteItemFromObjectCaseSensitive(to, m->string);
+		cJSON_AddItemToObject(to, m->string, cJSON_Duplicate(m, true));
+	}
+}
+
+/* put_addresses: stores the address records of arr for customer id. */
+static int put_addresses(const cJSON *arr, int64_t id, const char *store, char *err, size_t n)
+{
+	const cJSON *a;
+
+	cJSON_ArrayForEach(a, arr)
+	{
+		const char *aid = json_str(a, "async_id");
+		char *text;
+		int rc;
+
+		if (!aid) {
+			snprintf(err, n, "addresses: each needs an async_id");
+			return -1;
+		}
+		text = cJSON_PrintUnformatted(a);
+		if (!text)
+			return -1;
+		sqlite3_bind_text(st_addr_put, 1, aid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st_addr_put, 2, id);
+		sqlite3_bind_text(st_addr_put, 3, store, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st_addr_put, 4, text, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st_addr_put);
+		db_done(st_addr_put);
+		free(text);
+		if (rc != SQLITE_DONE) {
+			snprintf(err, n, "address %.60s: %s", aid, sqlite3_errmsg(db_handle()));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* customer_tx: the body of admin "customer" inside a transaction. With
+ * "account": merges "customer" into that customer's record; else creates
+ * a customer of "store" with the next account. Adds "addresses" either
+ * way and publishes the `customer` change. */
+static int customer_tx(const cJSON *body, char account[24], char *err, size_t n)
+{
+	const cJSON *fields = cJSON_GetObjectItemCaseSensitive(body, "customer");
+	const cJSON *addrs = cJSON_GetObjectItemCaseSensitive(body, "addresses");
+	const char *acct = json_str(body, "account"), *store = json_str(body, "store");
+	char st[HQ_ID_MAX], *text = NULL;
+	cJSON *rec = NULL;
+	int64_t id;
+	int rc = -1;
+
+	if ((fields && !cJSON_IsObject(fields)) || (addrs && !cJSON_IsArray(addrs))) {
+		snprintf(err, n, "customer: an object; addresses: an array");
+		return -1;
+	}
+	if (acct) {
+		sqlite3_bind_text(st_cust_by_account, 1, acct, -1, SQLITE_STATIC);
+		if (sqlite3_step(st_cust_by_account) != SQLITE_ROW) {
+			db_done(st_cust_by_account);
+			snprintf(err, n, "no customer has account %.40s", acct);
+			return -1;
+		}
+		id = sqlite3_column_int64(st_cust_by_account, 0);
+		rec = cJSON_Parse(col(st_cust_by_account, 1));
+		util_copy(st, sizeof(st), col(st_cust_by_account, 2));
+		db_done(st_cust_by_account);
+		util_copy(account, 24, acct);
+		if (!rec)
+			goto cleanup;
+		merge(rec, fields);
+		text = cJSON_PrintUnformatted(rec);
+		if (!text)
+			goto cleanup;
+		sqlite3_bind_text(st_cust_record, 1, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st_cust_record, 2, id);
+	} else {
+		if (!store || !fields) {
+			snprintf(err, n, "store and customer are required (or account)");
+			return -1;
+		}
+		util_copy(st, sizeof(st), store);
+		if (sync_next_account(account) < 0)
+			goto cleanup;
+		text = cJSON_PrintUnformatted(fields);
+		if (!text)
+			goto cleanup;
+		sqlite3_bind_text(st_hq_cust, 1, store, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st_hq_cust, 2, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st_hq_cust, 3, clock_ms());
+		sqlite3_bind_text(st_hq_cust, 4, account, -1, SQLITE_STATIC);
+	}
+	if (sqlite3_step(acct ? st_cust_record : st_hq_cust) != SQLITE_DONE) {
+		snprintf(err, n, "%s", sqlite3_errmsg(db_handle()));
+		db_done(acct ? st_cust_record : st_hq_cust);
+		goto cleanup;
+	}
+	db_done(acct ? st_cust_record : st_hq_cust);
+	if (!acct)
+		id = sqlite3_last_insert_rowid(db_handle());
+	if (put_addresses(addrs, id, st, err, n) < 0 || feed_publish_customer(id) < 0)
+		goto cleanup;
+	rc = 0;
+cleanup:
+	free(text);
+	cJSON_Delete(rec);
+	return rc;
+}
+
+static void customer(const cJSON *body, struct hq_reply *rp)
+{
+	char account[24] = "", err[256] = "the customer could not be stored";
+	cJSON *doc;
+	int rc = -1;
+
+	db_lock();
+	if (db_begin() == 0) {
+		rc = customer_tx(body, account, err, sizeof(err));
+		if (rc < 0 || db_commit() < 0) {
+			db_rollback();
+			rc = -1;
+		}
+	}
+	db_unlock();
+	if (rc < 0) {
+		reply_error(rp, 400, "invalid_request", "%s", err);
+		return;
+	}
+	feed_notify();
+	doc = cJSON_CreateObject();
+	json_add_str(doc, "account", account);
+	reply_json(rp, 200, doc);
+}
+
+static void revoke_token(const cJSON *body, bool on, struct hq_reply *rp)
+{
+	const char *store = json_str(body, "store"), *reg = json_str(body, "register");
+	cJSON *doc;
+	int n;
+
+	if (!store || !reg) {
+		reply_error(rp, 400, "invalid_request", "store and register are required");
+		return;
+	}
+	n = auth_revoke(store, reg, on);
+	if (n < 0) {
+		reply_error(rp, 500, "internal_error", "database error");
+		return;
+	}
+	doc = cJSON_CreateObject();
+	cJSON_AddNumberToObject(doc, on ? "revoked" : "restored", n);
+	reply_json(rp, 200, doc);
+}
+
+static void set_clock(const cJSON *body, struct hq_reply *rp)
+{
+	long long off;
+	cJSON *doc;
+
+	if (!val_integer(cJSON_GetObjectItemCaseSensitive(body, "offset"), &off) ||
+	    off < -100000000LL || off > 100000000LL) {
+		reply_error(rp, 400, "invalid_request", "offset: seconds");
+		return;
+	}
+	clock_set_offset((long)off);
+	doc = cJSON_CreateObject();
+	cJSON_AddNumberToObject(doc, "offset", (double)off);
+	reply_json(rp, 200, doc);
+}
+
+static void set_mode(const cJSON *body, struct hq_reply *rp)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "assign");
+	enum assign_mode mode;
+	char text[32];
+	long ms;
+	cJSON *doc;
+
+	if (cJSON_IsNumber(m))
+		snprintf(text, sizeof(text), "%.0f", m->valuedouble);
+	else
+		util_copy(text, sizeof(text), cJSON_IsString(m) ? m->valuestring : "");
+	if (sync_parse_mode(text, &mode, &ms) < 0) {
+		reply_error(rp, 400, "invalid_request", "assign: immediate, manual or milliseconds");
+		return;
+	}
+	sync_set_mode(mode, ms);
+	sync_mode_text(text, sizeof(text));
+	doc = cJSON_CreateObject();
+	json_add_str(doc, "assign", text);
+	reply_json(rp, 200, doc);
+}
+
+/* admin_handle: checks the secret and dispatches on the verb. */
+void admin_handle(const struct hq_request *rq, struct hq_reply *rp)
+{
+	const char *verb = rq->path + strlen("/_admin/");
+	cJSON *body = NULL, *doc;
+	char err[256];
+
+	if (!secret_ok(http_header(rq, "X-Admin-Secret"))) {
+		reply_error(rp, 403, "forbidden", "X-Admin-Secret is missing or wrong");
+		return;
+	}
+	if (rq->len > 0) {
+		body = cJSON_ParseWithLength(rq->body, rq->len);
+		if (!cJSON_IsObject(body)) {
+			reply_error(rp, 400, "invalid_request", "the body must be a JSON object");
+			goto cleanup;
+		}
+	} else {
+		body = cJSON_CreateObject();
+	}
+	if (!strcmp(verb, "state")) {
+		state(rp);
+	} else if (!strcmp(verb, "faults")) {
+		doc = cJSON_CreateObject();
+		cJSON_AddItemToObject(doc, "faults", fault_list());
+		reply_json(rp, 200, doc);
+	} else if (strcmp(rq->method, "POST") != 0) {
+		reply_error(rp, 405, "method_not_allowed", "POST /_admin/%s", verb);
+		util_copy(rp->allow, sizeof(rp->allow), "POST");
+	} else if (!strcmp(verb, "fault")) {
+		if (fault_add(body, err, sizeof(err)) < 0) {
+			reply_error(rp, 400, "invalid_request", "%s", err);
+		} else {
+			doc = cJSON_CreateObject();
+			cJSON_AddItemToObject(doc, "faults", fault_list());
+			reply_json(rp, 200, doc);
+		}
+	} else if (!strcmp(verb, "reset-faults")) {
+		doc = cJSON_CreateObject();
+		cJSON_AddNumberToObject(doc, "cleared", fault_clear());
+		reply_json(rp, 200, doc);
+	} else if (!strcmp(verb, "assign")) {
+		assign(body, rp);
+	} else if (!strcmp(verb, "revoke") || !strcmp(verb, "unrevoke")) {
+		revoke_token(body, verb[0] == 'r', rp);
+	} else if (!strcmp(verb, "clock")) {
+		set_clock(body, rp);
+	} else if (!strcmp(verb, "mode")) {
+		set_mode(body, rp);
+	} else if (!strcmp(verb, "customer")) {
+		customer(body, rp);
+	} else {
+		reply_error(rp, 404, "not_found", "no admin verb %s", verb);
+	}
+cleanup:
+	cJSON_Delete(body);
+}

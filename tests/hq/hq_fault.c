@@ -1,0 +1,198 @@
+/*
+ * hq_fault: faults queued by tests (admin "fault") for the next requests
+ * whose path starts with a given prefix (and, optionally, whose method is
+ * a given one). Each fault applies to its next `count` matching requests;
+ * when several match, the oldest queued applies first.
+ */
+#include "tests/hq/hq.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct queued {
+	char prefix[256];
+	char method[16]; /* "" for any */
+	long count;
+	struct fault f;
+	struct queued *next;
+};
+
+static pthread_mutex_t fault_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct queued *head; /* under fault_mu, oldest first */
+
+static const struct {
+	const char *name;
+	enum fault_kind kind;
+} kinds[] = {
+	{"status", FAULT_STATUS},   {"delay", FAULT_DELAY},
+	{"reset", FAULT_RESET},     {"garbage", FAULT_GARBAGE},
+	{"drop_after_commit", FAULT_DROP_AFTER_COMMIT},
+};
+
+static const char *kind_name(enum fault_kind k)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++)
+		if (kinds[i].kind == k)
+			return kinds[i].name;
+	return "none";
+}
+
+/* int_member: doc's member name as an integer in [lo, hi] (def when
+ * absent). Returns 0, or -1 when present and not such an integer. */
+static int int_member(const cJSON *doc, const char *name, long lo, long hi, long def, long *out)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, name);
+	long long v;
+
+	*out = def;
+	if (!m || cJSON_IsNull(m))
+		return 0;
+	if (!val_integer(m, &v) || v < lo || v > hi)
+		return -1;
+	*out = (long)v;
+	return 0;
+}
+
+/* retry_after_ok: "N" (delta seconds) or "date:+N" / "date:-N". */
+static bool retry_after_ok(const char *s)
+{
+	if (!strncmp(s, "date:", 5)) {
+		s += 5;
+		if (*s == '+' || *s == '-')
+			s++;
+	}
+	return *s && strlen(s) <= 9 && strspn(s, "0123456789") == strlen(s);
+}
+
+/* fault_add: validates doc and queues its fault. */
+int fault_add(const cJSON *doc, char *err, size_t errlen)
+{
+	const char *path = json_str(doc, "path"), *method = json_str(doc, "method");
+	const char *kind = json_str(doc, "kind"), *body = json_str(doc, "body");
+	const cJSON *ra = cJSON_GetObjectItemCaseSensitive(doc, "retry_after");
+	struct queued *q = NULL, **tail;
+	long status, delay_ms, count;
+	size_t i;
+
+	if (!path || path[0] != '/' || strlen(path) >= sizeof(q->prefix)) {
+		snprintf(err, errlen, "path: a path prefix starting with / is required");
+		return -1;
+	}
+	if (method && (strlen(method) >= sizeof(q->method) || !*method)) {
+		snprintf(err, errlen, "method: GET, POST, ...");
+		return -1;
+	}
+	for (i = 0; kind && i < sizeof(kinds) / sizeof(*kinds) && strcmp(kinds[i].name, kind); i++)
+		;
+	if (!kind || i == sizeof(kinds) / sizeof(*kinds)) {
+		snprintf(err, errlen, "kind: status, delay, reset, garbage or drop_after_commit");
+		return -1;
+	}
+	if (int_member(doc, "status", 100, 599, 503, &status) < 0 ||
+	    int_member(doc, "delay_ms", 0, 600000, 1000, &delay_ms) < 0 ||
+	    int_member(doc, "count", 1, 1000000, 1, &count) < 0) {
+		snprintf(err, errlen, "status 100-599, delay_ms 0-600000, count 1-1000000");
+		return -1;
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (ra && !cJSON_IsNull(ra)) {
+		long long v;
+		if (val_integer(ra, &v) && v >= 0)
+			snprintf(q->f.retry_after, sizeof(q->f.retry_after), "%lld", v);
+		else if (cJSON_IsString(ra) && retry_after_ok(ra->valuestring))
+			util_copy(q->f.retry_after, sizeof(q->f.retry_after), ra->valuestring);
+		else {
+			free(q);
+			snprintf(err, errlen, "retry_after: \"N\" seconds or \"date:+N\"");
+			return -1;
+		}
+	}
+	util_copy(q->prefix, sizeof(q->prefix), path);
+	util_copy(q->method, sizeof(q->method), method ? method : "");
+	q->count = count;
+	q->f.kind = kinds[i].kind;
+	q->f.status = (unsigned)status;
+	q->f.delay_ms = (unsigned)delay_ms;
+	q->f.body = body ? strdup(body) : NULL;
+	pthread_mutex_lock(&fault_mu);
+	for (tail = &head; *tail; tail = &(*tail)->next)
+		;
+	*tail = q;
+	pthread_mutex_unlock(&fault_mu);
+	return 0;
+}
+
+/* fault_take: the oldest fault matching (method, path), one use of it. */
+void fault_take(const char *method, const char *path, struct fault *out)
+{
+	struct queued **p, *q;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&fault_mu);
+	for (p = &head; (q = *p); p = &q->next) {
+		if (strncmp(path, q->prefix, strlen(q->prefix)) != 0 ||
+		    (q->method[0] && strcmp(q->method, method) != 0))
+			continue;
+		*out = q->f;
+		out->body = q->f.body ? strdup(q->f.body) : NULL;
+		if (--q->count == 0) {
+			*p = q->next;
+			free(q->f.body);
+			free(q);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&fault_mu);
+}
+
+void fault_free(struct fault *f)
+{
+	free(f->body);
+	f->body = NULL;
+}
+
+int fault_clear(void)
+{
+	struct queued *q;
+	int n = 0;
+
+	pthread_mutex_lock(&fault_mu);
+	while ((q = head)) {
+		head = q->next;
+		free(q->f.body);
+		free(q);
+		n++;
+	}
+	pthread_mutex_unlock(&fault_mu);
+	return n;
+}
+
+/* fault_list: [{"path", "method", "kind", "count", ...}] still queued. */
+cJSON *fault_list(void)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	pthread_mutex_lock(&fault_mu);
+	for (struct queued *q = head; q; q = q->next) {
+		cJSON *o = cJSON_CreateObject();
+		json_add_str(o, "path", q->prefix);
+		json_add_str(o, "method", q->method[0] ? q->method : NULL);
+		json_add_str(o, "kind", kind_name(q->f.kind));
+		cJSON_AddNumberToObject(o, "count", (double)q->count);
+		if (q->f.kind == FAULT_STATUS) {
+			cJSON_AddNumberToObject(o, "status", q->f.status);
+			json_add_str(o, "retry_after", q->f.retry_after[0] ? q->f.retry_after : NULL);
+		}
+		if (q->f.kind == FAULT_DELAY)
+			cJSON_AddNumberToObject(o, "delay_ms", q->f.delay_ms);
+		cJSON_AddItemToArray(arr, o);
+	}
+	pthread_mutex_unlock(&fault_mu);
+	return arr;
+}
