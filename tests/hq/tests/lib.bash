@@ -65,12 +65,17 @@ get() {
 }
 
 # post PATH AS JSON [KEY] [curl args]: POST JSON with Idempotency-Key KEY
-# (default a fresh UUID; "none" for no header). Sets STATUS and BODY.
+# (default a fresh UUID; "none" for no header, "empty" for an empty one).
+# Sets STATUS and BODY.
 post() {
 	local path=$1 as=$2 json=$3 key=${4:-$(uuid)}
 	shift $(($# < 4 ? $# : 4))
 	local hk=()
-	[ "$key" = none ] || hk=(-H "Idempotency-Key: $key")
+	case $key in
+	none) ;;
+	empty) hk=(-H "Idempotency-Key;") ;;
+	*) hk=(-H "Idempotency-Key: $key") ;;
+	esac
 	printf '%s' "$json" >"$DIR/request.json"
 	STATUS=$(curl_as "$as" -o "$DIR/body" -D "$DIR/headers" -w '%{http_code}' \
 		-H 'Content-Type: application/json' "${hk[@]}" --data-binary "@$DIR/request.json" \
