@@ -103,10 +103,15 @@ bool net_peer_gone(int fd)
 	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
-/* net_set_reset: SO_LINGER 0, so that closing sends RST instead of FIN. */
+/* net_set_reset: resets the connection now. SO_LINGER 0 makes a close
+ * send RST instead of FIN; connect(AF_UNSPEC) makes Linux drop the
+ * connection at once with a RST, before libmicrohttpd's own shutdown
+ * could send a FIN that a client would read as an empty reply. */
 void net_set_reset(int fd)
 {
 	struct linger l = {.l_onoff = 1, .l_linger = 0};
+	struct sockaddr sa = {.sa_family = AF_UNSPEC};
 
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	connect(fd, &sa, sizeof(sa));
 }

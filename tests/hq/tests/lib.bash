@@ -10,7 +10,7 @@ TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 HQD=$TOP/tests/hq
 export HQ_BIN=${HQ_BIN:-$TOP/build/hq}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/hqtest.XXXXXX")
-STATUS= BODY= PORT= BASE=
+STATUS= BODY= PORT= BASE= CURL_RC=0
 
 cleanup() {
 	local rc=$?
@@ -56,11 +56,14 @@ curl_as() {
 	curl -sS --cacert "$DIR/ca.pem" --max-time 90 "${auth[@]}" "$@"
 }
 
-# get PATH AS [curl args]: GET; sets STATUS and BODY, headers in DIR/headers.
+# get PATH AS [curl args]: GET; sets STATUS, BODY and CURL_RC (curl's exit
+# status), headers in DIR/headers.
 get() {
 	local path=$1 as=$2
 	shift 2
-	STATUS=$(curl_as "$as" -o "$DIR/body" -D "$DIR/headers" -w '%{http_code}' "$@" "$BASE$path")
+	: >"$DIR/body"
+	STATUS=$(curl_as "$as" -o "$DIR/body" -D "$DIR/headers" -w '%{http_code}' "$@" "$BASE$path") &&
+		CURL_RC=0 || CURL_RC=$?
 	BODY=$(cat "$DIR/body")
 }
 
@@ -77,9 +80,10 @@ post() {
 	*) hk=(-H "Idempotency-Key: $key") ;;
 	esac
 	printf '%s' "$json" >"$DIR/request.json"
+	: >"$DIR/body"
 	STATUS=$(curl_as "$as" -o "$DIR/body" -D "$DIR/headers" -w '%{http_code}' \
 		-H 'Content-Type: application/json' "${hk[@]}" --data-binary "@$DIR/request.json" \
-		"$@" "$BASE$path")
+		"$@" "$BASE$path") && CURL_RC=0 || CURL_RC=$?
 	BODY=$(cat "$DIR/body")
 }
 
