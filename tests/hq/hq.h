@@ -22,6 +22,7 @@
  *   hq_stats  requests counted by endpoint and status
  *   hq_json   small JSON helpers (array element spans, member access)
  *   hq_clock  HQ's clock (wall clock plus an offset), time texts
+ *   hq_tls    which certificate a handshake gets (SNI)
  *
  * Locking: one mutex (db_lock) guards the database and the requests in
  * flight; the feed, the fault queue and the counters have their own.
@@ -110,9 +111,9 @@ void admin_handle(const struct hq_request *rq, struct hq_reply *rp);
 
 struct MHD_Daemon;
 
-/* Serves HTTPS on the listening socket fd with the PEM key and certificate
- * (one thread per connection). Returns the daemon, or NULL. */
-struct MHD_Daemon *http_start(int fd, const char *key_pem, const char *cert_pem);
+/* Serves HTTPS on the listening socket fd with the certificates of
+ * hq_tls (one thread per connection). Returns the daemon, or NULL. */
+struct MHD_Daemon *http_start(int fd);
 
 /* Stops the n daemons: no new connections, long polls answered, every
  * connection thread joined. */
@@ -322,6 +323,16 @@ cJSON *stats_json(void);
 
 /* Frees the counters (shut-down). */
 void stats_free(void);
+
+/* ---- hq_tls ------------------------------------------------------------ */
+
+#define HQ_ADMIN_NAME "hq-admin.test" /* SNI name that gets DIR/admin.pem */
+
+/* Loads the server certificate and key (PEM texts), and the admin ones
+ * when not NULL. Returns 0, or -1 with a message on stderr. */
+int tls_load(const char *cert_pem, const char *key_pem, const char *admin_cert_pem,
+             const char *admin_key_pem);
+void tls_free(void);
 
 /* ---- hq_net ------------------------------------------------------------ */
 

@@ -15,6 +15,7 @@
  * HQ's own Date header (its clock may be shifted).
  */
 #include "tests/hq/hq.h"
+#include "tests/hq/hq_tls.h"
 
 #include <microhttpd.h>
 #include <stdio.h>
@@ -385,9 +386,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-/* http_start: serves on the listening socket fd with the PEM key and
- * certificate. Returns the daemon, or NULL with a message on stderr. */
-struct MHD_Daemon *http_start(int fd, const char *key_pem, const char *cert_pem)
+/* http_start: serves on the listening socket fd, the certificate chosen
+ * per handshake by tls_pick (hq_tls). Returns the daemon, or NULL with a
+ * message on stderr. */
+struct MHD_Daemon *http_start(int fd)
 {
 	struct MHD_Daemon *d;
 
@@ -396,7 +398,7 @@ struct MHD_Daemon *http_start(int fd, const char *key_pem, const char *cert_pem)
 	                             MHD_USE_ERROR_LOG,
 	                     0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
 	                     NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-	                     MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+	                     MHD_OPTION_HTTPS_CERT_CALLBACK, tls_pick,
 	                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	                     MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT, 4000u,
 	                     MHD_OPTION_END);

@@ -7,7 +7,8 @@
  *   hq --pick-port
  *
  * DIR holds hq.db (state), tokens/ (one token file per register),
- * admin.secret, and by default server.pem / server-key.pem. HQ listens on
+ * admin.secret, by default server.pem / server-key.pem, and, when
+ * present, admin.pem / admin-key.pem (served to SNI "hq-admin.test"). HQ listens on
  * 127.0.0.1 and ::1 at port N, or at a free port when N is 0 or taken; it
  * then writes the port to DIR/port and its pid to DIR/hq.pid. SIGTERM or
  * SIGINT stops it cleanly (long polls are answered first).
@@ -30,7 +31,8 @@ struct options {
 	int port;
 	enum assign_mode mode;
 	long delay_ms;
-	char cert[4096], key[4096];
+	char cert[4096], key[4096];           /* server certificate and key */
+	char admin_cert[4096], admin_key[4096]; /* for SNI hq-admin.test */
 	long clock_offset;
 	bool pick_port;
 };
@@ -111,6 +113,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		snprintf(o->cert, sizeof(o->cert), "%s/server.pem", o->dir);
 	if (o->dir && !o->key[0])
 		snprintf(o->key, sizeof(o->key), "%s/server-key.pem", o->dir);
+	if (o->dir) {
+		snprintf(o->admin_cert, sizeof(o->admin_cert), "%s/admin.pem", o->dir);
+		snprintf(o->admin_key, sizeof(o->admin_key), "%s/admin-key.pem", o->dir);
+	}
 	return 0;
 bad:
 	fprintf(stderr, "hq: bad option value: %s\n", optarg);
@@ -200,12 +206,18 @@ static int init_state(const struct options *o)
 static int serve(const struct options *o, const sigset_t *sigs)
 {
 	struct MHD_Daemon *d[2] = {NULL, NULL};
-	char *cert = NULL, *key = NULL, path[4096];
+	char *cert = NULL, *key = NULL, *acert = NULL, *akey = NULL, path[4096];
 	int fds[2] = {-1, -1}, port, sig, rc = 1;
 
 	cert = read_file(o->cert);
 	key = read_file(o->key);
-	if (!cert || !key)
+	if (access(o->admin_cert, R_OK) == 0) {
+		acert = read_file(o->admin_cert);
+		akey = read_file(o->admin_key);
+		if (!acert || !akey)
+			goto cleanup;
+	}
+	if (!cert || !key || tls_load(cert, key, acert, akey) < 0)
 		goto cleanup;
 	port = net_listen(o->port, fds);
 	if (port < 0 && o->port && errno == EADDRINUSE) {
@@ -219,7 +231,7 @@ static int serve(const struct options *o, const sigset_t *sigs)
 	for (int i = 0; i < 2; i++) {
 		if (fds[i] < 0)
 			continue;
-		d[i] = http_start(fds[i], key, cert);
+		d[i] = http_start(fds[i]);
 		if (!d[i])
 			goto cleanup;
 		fds[i] = -1; /* the daemon owns it now */
@@ -240,8 +252,11 @@ cleanup:
 		snprintf(path, sizeof(path), "%s/hq.pid", o->dir);
 		unlink(path);
 	}
+	tls_free();
 	free(cert);
 	free(key);
+	free(acert);
+	free(akey);
 	return rc;
 }
 
