@@ -10,6 +10,4 @@
 		fprintf(stderr, "posagent: %s is not built yet\n", argv[0]);    \
 		return 1;                                                       \
 	}
-STUB(cmd_status)
 STUB(cmd_backup)
-STUB(cmd_doctor)
