@@ -40,7 +40,7 @@
 #define SHOW_IDS 6           /* customers named per reason on a progress line */
 #define REJECT_IDS 10        /* records named in the rejection message */
 #define LONG_POLL_MAX 5      /* seconds the download waits for an assignment */
-#define RETRY_CAP 10         /* longest backoff between rounds, seconds */
+#define RETRY_CAP 5          /* longest backoff between rounds, seconds */
 #define LINE_MAX_LEN 2048
 
 static volatile sig_atomic_t stop_flag;

@@ -57,6 +57,13 @@ wait_for() {
 	done
 }
 secs_since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.3f", e - s }'; }
+# expect_msg ERE: after eod's progress lines, stderr ends with its one
+# "posagent: " line, matching ERE (grep -Ei).
+expect_msg() {
+	[ "$(grep -c '^posagent: ' "$T/err" || true)" -eq 1 ] || fail "expected one 'posagent: ' line on stderr"
+	tail -n 1 "$T/err" | grep -q '^posagent: ' || fail "stderr does not end with the 'posagent: ' line"
+	tail -n 1 "$T/err" | grep -Eiq -- "$1" || fail "stderr message does not match /$1/"
+}
 # --------------------------------------------------------------------------
 
 hq start --assign manual >/dev/null
