@@ -10,4 +10,3 @@
 		fprintf(stderr, "posagent: %s is not built yet\n", argv[0]);    \
 		return 1;                                                       \
 	}
-STUB(cmd_backup)
