@@ -338,16 +338,34 @@ static void back_off(struct eod_run *r, long retry_after)
 	util_sleep(delay < left ? delay : left, &stop_flag);
 }
 
-/* One sync round: upload what is pending (the date's records first, one
- * try), then download on the long poll. wait_assign: every record of the
- * date is up and customers wait for HQ to assign: poll longer. */
-static int sync_round(struct eod_run *r, bool wait_assign, struct pa_err *e)
+/* Whether every record of the date is up and only assignments are awaited. */
+static bool only_assignments(const struct eod_gate *g)
 {
+	if (g->txns_uploaded < g->txns)
+		return false;
+	for (size_t i = 0; i < g->nblocks; i++)
+		if (strcmp(g->blocks[i].state, "uploaded") != 0)
+			return false;
+	return true;
+}
+
+/* One sync round: upload what is pending (the date's records first, one
+ * try), then follow the download on the long poll, which returns as soon
+ * as a change arrives, so an assignment is seen within a second. It polls
+ * up to LONG_POLL_MAX s when only assignments are awaited (or HQ said
+ * unsynced_customers: hq_unsynced), 1 s while records still go up, and
+ * not at all when the upload made the date ready. After a failure it
+ * backs off (never past the deadline). Returns 0 or a local failure. */
+static int sync_round(struct eod_run *r, bool hq_unsynced, struct pa_err *e)
+{
+	struct eod_gate g;
 	struct pjob j;
 	long wait;
+	bool ready = false, assign = hq_unsynced;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
+	memset(&g, 0, sizeof(g));
 	j.st = r->st;
 	j.hq = r->hq;
 	j.cfg = &r->c->cfg;
@@ -363,19 +381,26 @@ static int sync_round(struct eod_run *r, bool wait_assign, struct pa_err *e)
 		util_copy(r->net.last_error, sizeof(r->net.last_error), j.last_error);
 	if (stop_flag)
 		return 0;
-	/* Long poll only when HQ answered the upload: it returns as soon as a
-	 * change arrives, so an assignment is seen within a second. */
-	wait = (long)remaining(r);
-	wait = j.unreachable ? 0 : wait < 1 ? 1 : wait > LONG_POLL_MAX ? LONG_POLL_MAX : wait;
-	if (!wait_assign && wait > 1)
-		wait = 1;
-	j.unreachable = false;
-	j.last_error[0] = '\0';
-	if ((rc = pjob_pull(&j, wait, e)))
-		return rc;
-	r->net.down_failed = j.unreachable;
-	if (j.unreachable)
-		util_copy(r->net.last_error, sizeof(r->net.last_error), j.last_error);
+	if (!j.unreachable) {
+		if ((rc = eod_gate(r->st, r->date, &r->net, &g, e)))
+			return rc;
+		ready = eod_ready(&g) && !g.rejected;
+		assign = assign || only_assignments(&g);
+		eod_gate_free(&g);
+	}
+	if (!ready || hq_unsynced) {
+		wait = (long)remaining(r);
+		wait = j.unreachable ? 0 : wait < 1 ? 1 : wait > LONG_POLL_MAX ? LONG_POLL_MAX : wait;
+		if (!assign && wait > 1)
+			wait = 1;
+		j.unreachable = false;
+		j.last_error[0] = '\0';
+		if ((rc = pjob_pull(&j, wait, e)))
+			return rc;
+		r->net.down_failed = j.unreachable;
+		if (j.unreachable)
+			util_copy(r->net.last_error, sizeof(r->net.last_error), j.last_error);
+	}
 	if (r->net.up_failed || r->net.down_failed) {
 		r->fails++;
 		back_off(r, -1);
@@ -384,17 +409,6 @@ static int sync_round(struct eod_run *r, bool wait_assign, struct pa_err *e)
 		r->net.last_error[0] = '\0';
 	}
 	return 0;
-}
-
-/* Whether every record of the date is up and only assignments are awaited. */
-static bool only_assignments(const struct eod_gate *g)
-{
-	if (g->txns_uploaded < g->txns)
-		return false;
-	for (size_t i = 0; i < g->nblocks; i++)
-		if (strcmp(g->blocks[i].state, "uploaded") != 0)
-			return false;
-	return true;
 }
 
 /* Posts the frozen statement once. *done: the command ends with *status.
@@ -518,7 +532,7 @@ static int run(struct eod_run *r, struct pa_err *e)
 			status = timed_out(r, &g);
 			goto cleanup;
 		}
-		if ((rc = sync_round(r, only_assignments(&g), e)))
+		if ((rc = sync_round(r, false, e)))
 			goto fail;
 		r->rounds++;
 	}
