@@ -220,6 +220,9 @@ void feed_shutdown(void);
 void feed_changes(const char *store, const char *after, long limit, long wait_s, int fd,
                   struct hq_reply *rp);
 
+/* How many long polls are waiting now (admin state). */
+long feed_waiting(void);
+
 /* How many changes are stored (admin state). Caller holds db_lock. */
 int64_t feed_count(void);
 

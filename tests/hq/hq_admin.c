@@ -117,6 +117,7 @@ static void state(struct hq_reply *rp)
 	cJSON_AddItemToObject(doc, "statements", stmt_list());
 	cJSON_AddNumberToObject(doc, "changes", (double)feed_count());
 	db_unlock();
+	cJSON_AddNumberToObject(doc, "long_polls_waiting", (double)feed_waiting());
 	cJSON_AddItemToObject(doc, "requests", stats_json());
 	cJSON_AddItemToObject(doc, "faults", fault_list());
 	sync_mode_text(mode, sizeof(mode));
@@ -358,6 +359,17 @@ static void set_mode(const cJSON *body, struct hq_reply *rp)
 	reply_json(rp, 200, doc);
 }
 
+static bool is_post_verb(const char *verb)
+{
+	static const char *const verbs[] = {"fault", "reset-faults", "assign", "revoke", "unrevoke",
+	                                    "clock", "mode", "customer"};
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(*verbs); i++)
+		if (!strcmp(verb, verbs[i]))
+			return true;
+	return false;
+}
+
 /* admin_handle: checks the secret and dispatches on the verb. */
 void admin_handle(const struct hq_request *rq, struct hq_reply *rp)
 {
@@ -378,13 +390,21 @@ void admin_handle(const struct hq_request *rq, struct hq_reply *rp)
 	} else {
 		body = cJSON_CreateObject();
 	}
-	if (!strcmp(verb, "state")) {
-		state(rp);
-	} else if (!strcmp(verb, "faults")) {
-		doc = cJSON_CreateObject();
-		cJSON_AddItemToObject(doc, "faults", fault_list());
-		reply_json(rp, 200, doc);
-	} else if (strcmp(rq->method, "POST") != 0) {
+	if (!strcmp(verb, "state") || !strcmp(verb, "faults")) {
+		if (!strcmp(verb, "state")) {
+			state(rp);
+		} else {
+			doc = cJSON_CreateObject();
+			cJSON_AddItemToObject(doc, "faults", fault_list());
+			reply_json(rp, 200, doc);
+		}
+		goto cleanup;
+	}
+	if (!is_post_verb(verb)) {
+		reply_error(rp, 404, "not_found", "no admin verb %s", verb);
+		goto cleanup;
+	}
+	if (strcmp(rq->method, "POST") != 0) {
 		reply_error(rp, 405, "method_not_allowed", "POST /_admin/%s", verb);
 		util_copy(rp->allow, sizeof(rp->allow), "POST");
 	} else if (!strcmp(verb, "fault")) {
@@ -407,10 +427,8 @@ void admin_handle(const struct hq_request *rq, struct hq_reply *rp)
 		set_clock(body, rp);
 	} else if (!strcmp(verb, "mode")) {
 		set_mode(body, rp);
-	} else if (!strcmp(verb, "customer")) {
-		customer(body, rp);
 	} else {
-		reply_error(rp, 404, "not_found", "no admin verb %s", verb);
+		customer(body, rp);
 	}
 cleanup:
 	cJSON_Delete(body);

@@ -25,6 +25,7 @@ static pthread_mutex_t feed_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t feed_cond;
 static uint64_t version;  /* under feed_mu: bumped by every notify */
 static bool stopping;     /* under feed_mu */
+static long waiting;      /* under feed_mu: long polls now waiting */
 static sqlite3_stmt *st_put, *st_get, *st_count, *st_cust, *st_addrs;
 
 int feed_init(void)
@@ -223,6 +224,23 @@ static cJSON *read_page(const char *store, int64_t after, long limit, int *n)
 	return doc;
 }
 
+long feed_waiting(void)
+{
+	long n;
+
+	pthread_mutex_lock(&feed_mu);
+	n = waiting;
+	pthread_mutex_unlock(&feed_mu);
+	return n;
+}
+
+static void count_waiting(long delta)
+{
+	pthread_mutex_lock(&feed_mu);
+	waiting += delta;
+	pthread_mutex_unlock(&feed_mu);
+}
+
 /* wait_change: waits until the feed version moves from seen, the
  * monotonic deadline passes, or HQ stops. Returns false when stopping. */
 static bool wait_change(uint64_t seen, const struct timespec *deadline)
@@ -238,16 +256,12 @@ static bool wait_change(uint64_t seen, const struct timespec *deadline)
 	return go_on;
 }
 
-static double mono_now(void)
-{
-	return util_mono();
-}
-
 /* feed_changes: answers one changes request, long-polling up to wait_s. */
 void feed_changes(const char *store, const char *after, long limit, long wait_s, int fd,
                   struct hq_reply *rp)
 {
-	double deadline = mono_now() + (double)wait_s;
+	double deadline = util_mono() + (double)wait_s;
+	bool counted = false;
 	int64_t cursor;
 	cJSON *doc;
 	int n;
@@ -267,13 +281,17 @@ void feed_changes(const char *store, const char *after, long limit, long wait_s,
 		doc = read_page(store, cursor, limit, &n);
 		if (!doc) {
 			reply_error(rp, 500, "internal_error", "could not read the changes");
-			return;
+			goto cleanup;
 		}
-		now = mono_now();
+		now = util_mono();
 		if (n > 0 || now >= deadline)
 			break;
 		cJSON_Delete(doc);
 		doc = NULL;
+		if (!counted) {
+			count_waiting(1);
+			counted = true;
+		}
 		until = deadline - now > 1.0 ? now + 1.0 : deadline;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += (time_t)(until - now);
@@ -286,8 +304,11 @@ void feed_changes(const char *store, const char *after, long limit, long wait_s,
 			deadline = 0; /* HQ stops: answer what there is now */
 		if (fd >= 0 && net_peer_gone(fd)) {
 			rp->action = REPLY_DROP;
-			return;
+			goto cleanup;
 		}
 	}
 	reply_json(rp, 200, doc);
+cleanup:
+	if (counted)
+		count_waiting(-1);
 }
