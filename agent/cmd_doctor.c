@@ -641,12 +641,18 @@ static void check_queue(struct doctor *d, struct store *st, const struct cfg *cf
 		int64_t age = (int64_t)time(NULL) - w.since;
 		enum result res = age > cfg->waiting_fail ? FAIL : age > cfg->waiting_warn ? WARN : PASS;
 		bool assigning = w.kind == DIAG_CUSTOMER && strcmp(w.state, "uploaded") == 0;
+		bool blocked = strcmp(w.customer_state, "rejected") == 0;
+		char hint[256];
 		diag_span(age, span, sizeof(span));
+		if (blocked)
+			snprintf(hint, sizeof(hint), "it waits for its customer %s, whom HQ rejected: a person must correct "
+			         "the customer (`posagent customer show %s` says why)", w.local_number, w.local_number);
 		add(d, "waiting", res,
-		    assigning ? "HQ holds the customer but has not assigned an account: ask HQ operations whether "
-		                "the customer sync job runs"
-		              : "records are not reaching HQ: fix the failing lines above, check that the service runs "
-		                "(systemctl status posagent); `posagent status` shows the last HQ error",
+		    blocked ? hint
+		    : assigning ? "HQ holds the customer but has not assigned an account: ask HQ operations whether "
+		                  "the customer sync job runs"
+		                : "records are not reaching HQ: fix the failing lines above, check that the service runs "
+		                  "(systemctl status posagent); `posagent status` shows the last HQ error",
 		    "oldest waiting: %s %s, %s for %s (warn over %ld s, fail over %ld s)", diag_kind_name(w.kind),
 		    w.kind == DIAG_CUSTOMER && w.local_number[0] ? w.local_number : w.id, w.state, span,
 		    cfg->waiting_warn, cfg->waiting_fail);

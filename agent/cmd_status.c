@@ -115,7 +115,7 @@ static void add_opt(cJSON *o, const char *name, const char *text)
 }
 
 /* The --json document of AGENT.md's status shape (plus a few members:
- * oldest_waiting.state and .local_number, rejected[].local_number,
+ * oldest_waiting.state, .local_number and .customer_state, rejected[].local_number,
  * open_dates[].transactions_not_uploaded and .statement, flagged_batches). */
 static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 {
@@ -138,6 +138,7 @@ static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 		cJSON_AddNumberToObject(o, "age_seconds", (double)(r->now - r->oldest.since));
 		cJSON_AddStringToObject(o, "state", r->oldest.state);
 		add_opt(o, "local_number", r->oldest.local_number);
+		add_opt(o, "customer_state", r->oldest.customer_state);
 	} else {
 		cJSON_AddNullToObject(doc, "oldest_waiting");
 	}
@@ -209,8 +210,16 @@ static void when(const char *t, time_t now, char *out, size_t outlen)
 /* Why the oldest waiting record waits, for a person. */
 static const char *wait_reason(const struct report *r)
 {
+	const char *cs = r->oldest.customer_state;
+
 	if (r->oldest.kind == DIAG_CUSTOMER && strcmp(r->oldest.state, "uploaded") == 0)
 		return "HQ has it; waiting for HQ to assign an account number";
+	if (strcmp(cs, "rejected") == 0)
+		return "waiting for its customer, whom HQ rejected: a person must correct the customer";
+	if (strcmp(cs, "pending") == 0 && r->meta.next_retry[0])
+		return "waiting for its customer to be uploaded; HQ is failing (see last HQ error)";
+	if (strcmp(cs, "pending") == 0)
+		return "waiting for its customer to be uploaded";
 	if (r->meta.next_retry[0])
 		return "waiting for upload; HQ is failing (see last HQ error)";
 	return "waiting for upload";
@@ -271,7 +280,8 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 			const struct diag_rejected *x = (const struct diag_rejected *)r->rejected.v + i;
 			if (x->kind == DIAG_CUSTOMER)
 				printf("  customer %s (async id %s): %s; correct it with `posagent customer edit %s`\n",
-				       x->local_number[0] ? x->local_number : "-", x->id, x->code, x->id);
+				       x->local_number[0] ? x->local_number : "-", x->id, x->code,
+				       x->local_number[0] ? x->local_number : x->id);
 			else if (x->kind == DIAG_ADDRESS)
 				printf("  address %s of customer %s: %s; correct it with `posagent customer address edit %s`\n",
 				       x->id, x->local_number[0] ? x->local_number : "-", x->code, x->id);

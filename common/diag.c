@@ -101,28 +101,28 @@ static void col_copy(sqlite3_stmt *s, int col, char *dst, size_t n)
 	util_copy(dst, n, v ? v : "");
 }
 
-/* Fills the ids of a record (kind k, row id) for a person: the record's
- * own id and its customer's local number. Returns 0 or a status. */
-static int record_ids(struct store *st, enum diag_kind k, int64_t row, char *id, size_t idlen, char *local,
-                      size_t locallen, struct pa_err *e)
+/* Fills the ids of waiting record row (kind w->kind) for a person: its
+ * own id, its customer's local number and state. Returns 0 or a status. */
+static int record_ids(struct store *st, int64_t row, struct diag_waiting *w, struct pa_err *e)
 {
 	static const char *const sql[DIAG_NKINDS] = {
-		"SELECT async_id, local_number FROM customer WHERE id = ?1",
-		("SELECT a.async_id, c.local_number FROM address a LEFT JOIN customer c ON c.id = a.customer_id"
+		"SELECT async_id, local_number, NULL FROM customer WHERE id = ?1",
+		("SELECT a.async_id, c.local_number, c.state FROM address a LEFT JOIN customer c ON c.id = a.customer_id"
 		 " WHERE a.id = ?1"),
-		"SELECT t.txn_id, c.local_number FROM txn t LEFT JOIN customer c ON c.id = t.customer_id WHERE t.id = ?1",
+		("SELECT t.txn_id, c.local_number, c.state FROM txn t LEFT JOIN customer c ON c.id = t.customer_id"
+		 " WHERE t.id = ?1"),
 	};
-	sqlite3_stmt *s = store_prepare(st, sql[k], e);
+	sqlite3_stmt *s = store_prepare(st, sql[w->kind], e);
 	int rc = 0, step;
 
-	id[0] = local[0] = '\0';
 	if (!s)
 		return e->status;
 	sqlite3_bind_int64(s, 1, row);
 	step = sqlite3_step(s);
 	if (step == SQLITE_ROW) {
-		col_copy(s, 0, id, idlen);
-		col_copy(s, 1, local, locallen);
+		col_copy(s, 0, w->id, sizeof(w->id));
+		col_copy(s, 1, w->local_number, sizeof(w->local_number));
+		col_copy(s, 2, w->customer_state, sizeof(w->customer_state));
 	} else if (step != SQLITE_DONE) {
 		rc = store_fail(st, e, "read a waiting record");
 	}
@@ -172,8 +172,7 @@ int diag_oldest_waiting(struct store *st, struct diag_waiting *w, struct pa_err 
 			return rc;
 	}
 	if (w->found)
-		rc = record_ids(st, w->kind, best_row, w->id, sizeof(w->id), w->local_number, sizeof(w->local_number),
-		                e);
+		rc = record_ids(st, best_row, w, e);
 	return rc;
 }
 

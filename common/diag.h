@@ -55,6 +55,7 @@ struct diag_waiting {
 	char id[72];            /* async id, or txn id */
 	char local_number[40];  /* the customer's (a customer, or an address's owner), "" none */
 	char state[12];         /* pending or uploaded */
+	char customer_state[12]; /* an address's or transaction's customer's state, "" none */
 	int64_t since;          /* unix time it started waiting */
 };
 

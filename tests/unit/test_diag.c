@@ -245,6 +245,7 @@ static void test_oldest(void **state)
 	assert_int_equal(w.kind, DIAG_ADDRESS);
 	assert_string_equal(w.id, "ad-7");
 	assert_string_equal(w.local_number, "R01-000003");
+	assert_string_equal(w.customer_state, "pending");
 
 	/* A transaction without a customer. */
 	txn(f, 9, "2026-11-25", 0, "pending", 900, NULL);
@@ -252,6 +253,7 @@ static void test_oldest(void **state)
 	assert_int_equal(w.kind, DIAG_TXN);
 	assert_string_equal(w.id, "S0001-R01-000009");
 	assert_string_equal(w.local_number, "");
+	assert_string_equal(w.customer_state, "");
 }
 
 struct collected {
