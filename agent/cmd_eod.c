@@ -162,7 +162,7 @@ static void gate_text(const struct eod_gate *g, char *buf, size_t n)
 			const struct eod_block *b = &g->blocks[i];
 			if (b->reason != groups[k].reason || b->txn_id[0])
 				continue;
-			if (count++ == SHOW_IDS)
+			if (++count > SHOW_IDS)
 				continue;
 			add(buf, n, &used, "%s %s", count > 1 ? "," : "", block_name(b));
 			if (b->reason == EOD_REJECTED)
@@ -264,7 +264,7 @@ static int rejected(struct eod_run *r, const struct eod_gate *g)
 		const struct eod_block *b = &g->blocks[i];
 		if (b->reason != EOD_REJECTED)
 			continue;
-		if (shown++ == REJECT_IDS)
+		if (++shown > REJECT_IDS)
 			continue;
 		customers = customers || !b->txn_id[0];
 		txns = txns || b->txn_id[0];
