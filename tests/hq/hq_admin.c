@@ -16,28 +16,31 @@ static char secret[SECRET_MAX];
 static sqlite3_stmt *st_customers, *st_count_pending, *st_addr_ids, *st_txn_ids, *st_hq_cust,
 	*st_cust_by_account, *st_cust_record, *st_addr_put;
 
-/* admin_init: reads the secret and prepares the statements. */
+/* admin_init: reads the secret (at least 16 characters) and prepares the
+ * statements. Returns 0, or -1 with a message on stderr. */
 int admin_init(const char *dir)
 {
 	char path[4096];
 	FILE *f;
-	size_t n;
+	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/admin.secret", dir);
 	f = fopen(path, "r");
 	if (!f || !fgets(secret, sizeof(secret), f)) {
 		fprintf(stderr, "hq: %s: cannot read the admin secret\n", path);
-		if (f)
-			fclose(f);
-		return -1;
+		goto cleanup;
 	}
-	fclose(f);
-	n = strcspn(secret, "\r\n");
-	secret[n] = '\0';
-	if (n < 16) {
+	secret[strcspn(secret, "\r\n")] = '\0';
+	if (strlen(secret) < 16) {
 		fprintf(stderr, "hq: %s: the secret is too short\n", path);
-		return -1;
+		goto cleanup;
 	}
+	rc = 0;
+cleanup:
+	if (f)
+		fclose(f);
+	if (rc < 0)
+		return -1;
 	st_customers = db_prepare("SELECT async_id, local_number, account, store, register"
 	                          " FROM customers ORDER BY id");
 	st_count_pending = db_prepare("SELECT count(*) FROM customers WHERE account IS NULL");

@@ -99,7 +99,7 @@ int fault_add(const cJSON *doc, char *err, size_t errlen)
 	q = calloc(1, sizeof(*q));
 	if (!q) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto fail;
 	}
 	if (ra && !cJSON_IsNull(ra)) {
 		long long v;
@@ -108,9 +108,8 @@ int fault_add(const cJSON *doc, char *err, size_t errlen)
 		else if (cJSON_IsString(ra) && retry_after_ok(ra->valuestring))
 			util_copy(q->f.retry_after, sizeof(q->f.retry_after), ra->valuestring);
 		else {
-			free(q);
 			snprintf(err, errlen, "retry_after: \"N\" seconds or \"date:+N\"");
-			return -1;
+			goto fail;
 		}
 	}
 	util_copy(q->prefix, sizeof(q->prefix), path);
@@ -120,12 +119,19 @@ int fault_add(const cJSON *doc, char *err, size_t errlen)
 	q->f.status = (unsigned)status;
 	q->f.delay_ms = (unsigned)delay_ms;
 	q->f.body = body ? strdup(body) : NULL;
+	if (body && !q->f.body) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	pthread_mutex_lock(&fault_mu);
 	for (tail = &head; *tail; tail = &(*tail)->next)
 		;
 	*tail = q;
 	pthread_mutex_unlock(&fault_mu);
 	return 0;
+fail:
+	free(q);
+	return -1;
 }
 
 /* fault_take: the oldest fault matching (method, path), one use of it. */

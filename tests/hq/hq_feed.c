@@ -190,13 +190,11 @@ static cJSON *read_page(const char *store, int64_t after, long limit, int *n)
 	int64_t last = after;
 	char next[24];
 	bool more = false;
-	int rc;
+	int rc = SQLITE_ERROR;
 
 	*n = 0;
-	if (!arr) {
-		cJSON_Delete(doc);
-		return NULL;
-	}
+	if (!arr)
+		goto cleanup;
 	db_lock();
 	sqlite3_bind_text(st_get, 1, store, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st_get, 2, after);
@@ -214,13 +212,14 @@ static cJSON *read_page(const char *store, int64_t after, long limit, int *n)
 		db_log_error("changes");
 	db_done(st_get);
 	db_unlock();
+	snprintf(next, sizeof(next), "c%" PRId64, last);
+	if (!cJSON_AddStringToObject(doc, "next", next) || !cJSON_AddBoolToObject(doc, "more", more))
+		rc = SQLITE_NOMEM;
+cleanup:
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		cJSON_Delete(doc);
 		return NULL;
 	}
-	snprintf(next, sizeof(next), "c%" PRId64, last);
-	cJSON_AddStringToObject(doc, "next", next);
-	cJSON_AddBoolToObject(doc, "more", more);
 	return doc;
 }
 

@@ -15,6 +15,13 @@ STATUS= BODY= PORT= BASE= CURL_RC=0
 cleanup() {
 	local rc=$?
 	"$HQD/stop" "$DIR" || true
+	# Under SANITIZE=1 builds, a sanitizer report in any HQ log fails the test.
+	if grep -rqsE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' \
+		--include=hq.log "$DIR"; then
+		echo "FAIL: sanitizer report in the HQ log:"
+		grep -rhsE -A12 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' --include=hq.log "$DIR" | head -40
+		rc=1
+	fi
 	if [ $rc -ne 0 ] && [ -f "$DIR/hq.log" ]; then
 		echo "--- the end of hq.log"
 		tail -25 "$DIR/hq.log"
