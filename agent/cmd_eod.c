@@ -132,8 +132,10 @@ static const char *block_name(const struct eod_block *b)
 }
 
 /* The state of gate g in words: synced out of total, then for each
- * reason the customers waiting for it. */
-static void gate_text(const struct eod_gate *g, char *buf, size_t n)
+ * reason the customers waiting for it (and HQ's last error after those it
+ * keeps). compact: the short form for a terminal's live line, most
+ * important first so that cutting it at the width loses the least. */
+static void gate_text(const struct eod_gate *g, bool compact, char *buf, size_t n)
 {
 	static const struct {
 		enum eod_reason reason;
@@ -146,32 +148,34 @@ static void gate_text(const struct eod_gate *g, char *buf, size_t n)
 	};
 	size_t used = 0;
 
-	add(buf, n, &used, "%lld of %lld customers synced, %lld of %lld transactions uploaded", (long long)g->synced, (long long)g->customers, (long long)g->txns_uploaded, (long long)g->txns);
+	if (compact) {
+		add(buf, n, &used, "%lld/%lld synced", (long long)g->synced, (long long)g->customers);
+		if (g->txns_uploaded < g->txns)
+			add(buf, n, &used, ", %lld/%lld txns sent", (long long)g->txns_uploaded, (long long)g->txns);
+	} else {
+		add(buf, n, &used, "%lld of %lld customers synced, %lld of %lld transactions uploaded", (long long)g->synced,
+		    (long long)g->customers, (long long)g->txns_uploaded, (long long)g->txns);
+	}
 	for (size_t k = 0; k < sizeof(groups) / sizeof(groups[0]); k++) {
 		size_t count = 0;
-		for (size_t i = 0; i < g->nblocks; i++)
-			count += g->blocks[i].reason == groups[k].reason && !g->blocks[i].txn_id[0];
-		if (!count)
-			continue;
-		add(buf, n, &used, "; %s", groups[k].label);
-		if (groups[k].reason == EOD_UNREACHABLE && g->last_error[0])
-			add(buf, n, &used, " (%.200s)", g->last_error);
-		add(buf, n, &used, ":");
-		count = 0;
 		for (size_t i = 0; i < g->nblocks; i++) {
 			const struct eod_block *b = &g->blocks[i];
 			if (b->reason != groups[k].reason || b->txn_id[0])
 				continue;
 			if (++count > SHOW_IDS)
 				continue;
+			if (count == 1)
+				add(buf, n, &used, "; %s:", groups[k].label);
 			add(buf, n, &used, "%s %s", count > 1 ? "," : "", block_name(b));
 			if (b->reason == EOD_REJECTED)
 				add(buf, n, &used, " %s", b->code);
 		}
 		if (count > SHOW_IDS)
 			add(buf, n, &used, " and %zu more", count - SHOW_IDS);
+		if (count && groups[k].reason == EOD_UNREACHABLE && g->last_error[0])
+			add(buf, n, &used, " (%.200s)", g->last_error);
 	}
-	if (g->txns_uploaded < g->txns && g->nblocks == 0)
+	if (g->txns_uploaded < g->txns && g->nblocks == 0 && !compact)
 		add(buf, n, &used, "; uploading transactions");
 }
 
@@ -292,7 +296,7 @@ static int timed_out(struct eod_run *r, const struct eod_gate *g)
 		         " run `posagent eod` again to post the same statement",
 		         g->date, r->timeout, g->statement_id, r->post_error[0] ? r->post_error : "no answer");
 	} else {
-		gate_text(g, line, sizeof(line));
+		gate_text(g, false, line, sizeof(line));
 		snprintf(msg, sizeof(msg), "end of day %s timed out after %ld s: %s; run `posagent eod` again to carry on",
 		         g->date, r->timeout, line);
 	}
@@ -524,7 +528,7 @@ static int run(struct eod_run *r, struct pa_err *e)
 				goto cleanup;
 			continue;
 		}
-		gate_text(&g, line, sizeof(line));
+		gate_text(&g, r->tty, line, sizeof(line));
 		snprintf(text, sizeof(text), "eod %s: %s", g.date, line);
 		show(r, text);
 		/* At least one round, even with --timeout 0. */
@@ -579,7 +583,7 @@ static int check(struct eod_run *r, const struct eod_gate *g)
 		return finish(r, g, 0, NULL, text, NULL);
 	}
 	util_copy(r->result, sizeof(r->result), "blocked");
-	gate_text(g, text, sizeof(text));
+	gate_text(g, false, text, sizeof(text));
 	snprintf(msg, sizeof(msg), "end of day %s is not ready: %s", g->date, text);
 	return finish(r, g, EX_TEMPFAIL, g->unreachable ? "hq_unreachable" : "blocked", NULL, msg);
 }

@@ -74,7 +74,7 @@ expect_rc 75 pa eod --timeout 5
 el=$(secs_since "$t0")
 echo "  eod --timeout 5 took ${el} s"
 awk -v e="$el" 'BEGIN { exit !(e >= 5 && e < 9) }' || fail "eod --timeout 5 took ${el} s"
-expect_msg 'timed out.*HQ unreachable \(.+\): R01-000001, R01-000002'
+expect_msg 'timed out.*HQ unreachable: R01-000001, R01-000002 \(.+\)'
 grep -q 'HQ unreachable' <(grep -v '^posagent: ' "$T/err") || fail "the progress lines do not say HQ is unreachable"
 [ "$(sql "SELECT count(*) FROM statement")" = 0 ] || fail "a statement was frozen while HQ was down"
 [ "$(sql "SELECT count(*) FROM customer WHERE state = 'pending'")" = 2 ] || fail "customers left pending"
