@@ -284,7 +284,7 @@ static void check_health(struct doctor *d, struct hq_client *hq, const struct cf
 			add(d, "tls", FAIL,
 			    "HQ accepts connections but does not complete HTTPS: check that [hq] url names HQ's HTTPS "
 			    "port; ask HQ operations whether HQ is healthy",
-			    "%s", r.error);
+			    "HTTPS did not complete: %s", r.error);
 		out->expired = r.tls_error && strstr(r.error, "certificate expired") != NULL;
 		skip(d, "health", "tls");
 		hq_response_free(&r);
