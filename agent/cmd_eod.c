@@ -179,6 +179,16 @@ static void gate_text(const struct eod_gate *g, bool compact, char *buf, size_t 
 		add(buf, n, &used, "; uploading transactions");
 }
 
+/* Shows the progress line of gate g. */
+static void show_gate(struct eod_run *r, const struct eod_gate *g)
+{
+	char line[LINE_MAX_LEN], text[LINE_MAX_LEN + 40];
+
+	gate_text(g, r->tty, line, sizeof(line));
+	snprintf(text, sizeof(text), "eod %s: %s", g->date, line);
+	show(r, text);
+}
+
 /* ---- output -------------------------------------------------------------- */
 
 /* AGENT.md's eod document for gate g (NULL: no date) with result. */
@@ -390,6 +400,8 @@ static int sync_round(struct eod_run *r, bool hq_unsynced, struct pa_err *e)
 			return rc;
 		ready = eod_ready(&g) && !g.rejected;
 		assign = assign || only_assignments(&g);
+		if (!ready && !hq_unsynced)
+			show_gate(r, &g); /* what the upload changed, before the long poll */
 		eod_gate_free(&g);
 	}
 	if (!ready || hq_unsynced) {
@@ -487,7 +499,6 @@ cleanup:
 static int run(struct eod_run *r, struct pa_err *e)
 {
 	struct eod_gate g;
-	char line[LINE_MAX_LEN], text[LINE_MAX_LEN + 40];
 	int rc = 0, status = 0;
 	bool done = false;
 
@@ -528,9 +539,7 @@ static int run(struct eod_run *r, struct pa_err *e)
 				goto cleanup;
 			continue;
 		}
-		gate_text(&g, r->tty, line, sizeof(line));
-		snprintf(text, sizeof(text), "eod %s: %s", g.date, line);
-		show(r, text);
+		show_gate(r, &g);
 		/* At least one round, even with --timeout 0. */
 		if (r->rounds && remaining(r) <= 0) {
 			status = timed_out(r, &g);
