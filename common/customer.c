@@ -310,23 +310,34 @@ static int find_duplicates(struct store *st, int64_t id, const cJSON *rec, cJSON
 	return rc;
 }
 
-/* Takes the next local number REGISTER-NNNNNN (inside a write tx). */
+/* Takes the next local number REGISTER-NNNNNN (inside a write tx). A
+ * number some customer holds already is skipped: after a backup is
+ * restored, HQ sends back the customers made since, with their numbers. */
 static int next_local_number(struct store *st, char *out, size_t n, struct pa_err *e)
 {
+	sqlite3_stmt *s = NULL;
 	char v[32];
 	long long seq = 0;
-	int rc;
+	int rc, step;
 
 	if ((rc = store_meta_get(st, "local_seq", v, sizeof(v), e)))
 		return rc;
 	if (v[0])
 		seq = strtoll(v, NULL, 10);
-	seq++;
-	snprintf(v, sizeof(v), "%lld", seq);
-	if ((rc = store_meta_set(st, "local_seq", v, e)))
+	if (!(s = store_prepare(st, "SELECT 1 FROM customer WHERE local_number = ?1", e)))
+		return e->status;
+	do {
+		seq++;
+		snprintf(out, n, "%s-%06lld", st->reg, seq);
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, out, -1, SQLITE_TRANSIENT);
+	} while ((step = sqlite3_step(s)) == SQLITE_ROW);
+	rc = step == SQLITE_DONE ? 0 : store_fail(st, e, "take a local number");
+	sqlite3_finalize(s);
+	if (rc)
 		return rc;
-	snprintf(out, n, "%s-%06lld", st->reg, seq);
-	return 0;
+	snprintf(v, sizeof(v), "%lld", seq);
+	return store_meta_set(st, "local_seq", v, e);
 }
 
 int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out, bool *created,
