@@ -324,8 +324,8 @@ void stats_count(const char *method, const char *path, const char *outcome);
 /* The counters as a JSON object. */
 cJSON *stats_json(void);
 
-/* Frees the counters (shut-down). */
-void stats_free(void);
+/* Drops every counter (admin reset-stats, shut-down); returns how many. */
+int stats_free(void);
 
 /* ---- hq_tls ------------------------------------------------------------ */
 

@@ -364,8 +364,8 @@ static void set_mode(const cJSON *body, struct hq_reply *rp)
 
 static bool is_post_verb(const char *verb)
 {
-	static const char *const verbs[] = {"fault", "reset-faults", "assign", "revoke", "unrevoke",
-	                                    "clock", "mode", "customer"};
+	static const char *const verbs[] = {"fault", "reset-faults", "reset-stats", "assign", "revoke",
+	                                    "unrevoke", "clock", "mode", "customer"};
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(*verbs); i++)
 		if (!strcmp(verb, verbs[i]))
@@ -421,6 +421,10 @@ void admin_handle(const struct hq_request *rq, struct hq_reply *rp)
 	} else if (!strcmp(verb, "reset-faults")) {
 		doc = cJSON_CreateObject();
 		cJSON_AddNumberToObject(doc, "cleared", fault_clear());
+		reply_json(rp, 200, doc);
+	} else if (!strcmp(verb, "reset-stats")) {
+		doc = cJSON_CreateObject();
+		cJSON_AddNumberToObject(doc, "cleared", stats_free());
 		reply_json(rp, 200, doc);
 	} else if (!strcmp(verb, "assign")) {
 		assign(body, rp);

@@ -59,13 +59,18 @@ cJSON *stats_json(void)
 	return o;
 }
 
-void stats_free(void)
+/* stats_free: drops every counter; returns how many there were. */
+int stats_free(void)
 {
+	int n;
+
 	pthread_mutex_lock(&stats_mu);
+	n = (int)ncounters;
 	for (size_t i = 0; i < ncounters; i++)
 		free(counters[i].key);
 	free(counters);
 	counters = NULL;
 	ncounters = cap = 0;
 	pthread_mutex_unlock(&stats_mu);
+	return n;
 }

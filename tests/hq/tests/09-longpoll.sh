@@ -2,7 +2,8 @@
 # Long poll: with nothing after the cursor, GET changes?wait=S holds until
 # a change of that store is published -- and answers at once when one is
 # -- or answers at S seconds with no changes and the same cursor. A change
-# of another store does not end it; other requests are served meanwhile.
+# of another store does not end it; other requests are served meanwhile;
+# a poll whose client went away is let go.
 . "$(dirname "$0")/lib.bash"
 hq_start
 F=/v1/stores/S0001/changes
@@ -56,3 +57,13 @@ eq "$code" 200 "p2 status"
 eq "$(jq -r '.changes | length' "$DIR/p2.out")" 0 "another store's change"
 awk -v e="$total" 'BEGIN{exit !(e >= 1.9)}' || fail "another store's change ended the poll after $total s"
 ok "a change of another store does not end the long poll"
+
+# A client that gives up: HQ notices (within about a second) and lets go.
+curl_as S0001-R01 --max-time 1 -o /dev/null "$BASE$F?after=$(jq -r .next "$DIR/p2.out")&wait=30" 2>/dev/null || true
+for _ in $(seq 30); do
+	[ "$(state .long_polls_waiting)" = 0 ] && break
+	sleep 0.1
+done
+eq "$(state .long_polls_waiting)" 0 "long polls left after the client went"
+eq "$(state '.requests["GET /v1/stores/S0001/changes gone"]')" 1 "counted as gone"
+ok "a long poll whose client went away is let go"

@@ -41,3 +41,7 @@ eq "$(jq -r '.statements[0] | "\(.store) \(.register) \(.business_date) \(.posti
 eq "$(jq -r '.requests["POST /v1/stores/S0001/registers/R01/batches 200"]' "$DIR/state.json")" 2 "state requests"
 eq "$(jq -r '.requests | keys | map(select(startswith("GET /_admin"))) | length' "$DIR/state.json")" 0 "admin requests not counted"
 ok "the state document"
+
+eq "$(admin reset-stats | jq -r '.cleared > 0')" true "reset-stats"
+eq "$(state '.requests | length')" 0 "no counters after reset-stats"
+ok "reset-stats"
