@@ -250,8 +250,8 @@ static enum MHD_Result close_unanswered(struct MHD_Connection *conn, struct http
 }
 
 /* apply_fault: the part of fault f that replaces handling. Returns true
- * with *rp filled (status, garbage) or *closed set (reset), false when the
- * request is to be handled. */
+ * with *rp filled (status, garbage) or *reset set (reset), false when the
+ * request is to be handled (no fault, delay, drop_after_commit). */
 static bool apply_fault(const struct fault *f, struct hq_reply *rp, bool *reset)
 {
 	*reset = false;
@@ -300,10 +300,8 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct http_req *r)
 	if (!r->admin)
 		fault_take(r->method, r->path, &f);
 	if (apply_fault(&f, &rp, &reset)) {
-		fault_free(&f);
-		if (reset)
-			return close_unanswered(conn, r, true, "reset");
-		return send_reply(conn, r, &rp);
+		ret = reset ? close_unanswered(conn, r, true, "reset") : send_reply(conn, r, &rp);
+		goto cleanup;
 	}
 	rq.delay_ms = f.kind == FAULT_DELAY ? f.delay_ms : 0;
 	if (r->early)
@@ -321,6 +319,8 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct http_req *r)
 	} else {
 		ret = send_reply(conn, r, &rp);
 	}
+cleanup:
+	reply_clear(&rp);
 	fault_free(&f);
 	return ret;
 }
