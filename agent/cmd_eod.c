@@ -45,6 +45,8 @@
 
 static volatile sig_atomic_t stop_flag;
 
+/* SIGINT, SIGTERM: only a flag; the loop, the sleeps and the HQ client
+ * (which aborts a transfer within ~100 ms) poll it. */
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -335,6 +337,7 @@ static int posted(struct eod_run *r, const struct eod_gate *g, const char *posti
 
 /* ---- the loop ------------------------------------------------------------ */
 
+/* Seconds left before the deadline (0 once it passed). */
 static double remaining(const struct eod_run *r)
 {
 	double left = r->deadline - util_mono();

@@ -83,7 +83,7 @@ int eod_oldest_open(struct store *st, char date[EOD_DATE_LEN + 1], bool *found, 
  * NULL (local only: the bookkeeping alone decides hq_unreachable). */
 int eod_gate(struct store *st, const char *date, const struct eod_net *net, struct eod_gate *g,
              struct pa_err *e);
-void eod_gate_free(struct eod_gate *g);
+void eod_gate_free(struct eod_gate *g); /* frees g's blocks; g may be read again */
 
 /* True when the statement of g could be frozen (or, frozen already,
  * posted) now: every referenced customer synced, every transaction of the
@@ -121,7 +121,7 @@ int eod_freeze(struct store *st, const char *date, struct eod_stmt *s, struct pa
 
 /* Loads the stored statement of date; EX_DATAERR "no_statement" when none. */
 int eod_load(struct store *st, const char *date, struct eod_stmt *s, struct pa_err *e);
-void eod_stmt_free(struct eod_stmt *s);
+void eod_stmt_free(struct eod_stmt *s); /* frees the body; safe on a zeroed or freed *s */
 
 /* What one POST of the statement came to. */
 enum eod_post_result {
