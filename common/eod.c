@@ -573,7 +573,7 @@ static void list_ids(const cJSON *arr, char *buf, size_t n)
 static void classify(const struct eod_stmt *s, const struct hq_response *r, struct eod_post_outcome *o)
 {
 	cJSON *doc = r->body ? cJSON_Parse(r->body) : NULL;
-	const cJSON *err = cJSON_GetObjectItemCaseSensitive(doc, "error");
+	cJSON *err = cJSON_GetObjectItemCaseSensitive(doc, "error");
 	const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "code");
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
 	const char *m = cJSON_IsString(msg) ? msg->valuestring : "";
