@@ -23,7 +23,7 @@ hq_start
 pr init >/dev/null
 "$POSAGENT_BIN" -c "$CONF" run 2>"$T/run.log" &
 svc=$!
-trap 'kill "$svc" 2>/dev/null; hq_stop_quiet; rm -rf "$T"' EXIT
+trap 'kill "$svc" 2>/dev/null || true; hq_stop_quiet; rm -rf "$T"' EXIT
 N=100
 
 # statusconf FILE: a configuration whose database is FILE.
