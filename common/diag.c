@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -532,33 +533,68 @@ int diag_url_host(const char *url, char *host, size_t hostlen, char *port, size_
 	return 0;
 }
 
-/* A name lookup still running when its time ran out and that glibc could
- * not cancel: its memory stays with the resolver thread (never freed, the
- * process ends soon; kept reachable so leak checkers stay quiet). */
+/* A name lookup on a thread of its own, so that it can be given up on.
+ * The thread and the caller share it; whoever lets go of it last frees it
+ * (a lookup given up on runs to its end and frees itself). */
 struct dns_req {
-	struct gaicb cb;
-	struct addrinfo hints;
+	pthread_mutex_t mu;
+	pthread_cond_t done_cv;
+	int refs;                 /* 2 while both hold it */
+	bool done;
+	int rc;                   /* getaddrinfo's result */
+	struct addrinfo *res;
 	char host[256];
 	char port[16];
 };
-static struct dns_req *abandoned_dns;
 
-/* Milliseconds left until deadline (util_mono seconds), at least 0. */
-static int ms_left(double deadline)
+/* Drops one hold on q; frees it (and its result) with the last. */
+static void dns_release(struct dns_req *q)
 {
-	double left = (deadline - util_mono()) * 1000.0;
+	int left;
 
-	return left <= 0 ? 0 : (int)left;
+	pthread_mutex_lock(&q->mu);
+	left = --q->refs;
+	pthread_mutex_unlock(&q->mu);
+	if (left > 0)
+		return;
+	if (q->res)
+		freeaddrinfo(q->res);
+	pthread_cond_destroy(&q->done_cv);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+}
+
+/* The lookup thread: resolves, says so, lets go. */
+static void *dns_thread(void *arg)
+{
+	struct dns_req *q = arg;
+	struct addrinfo hints, *res = NULL;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_family = AF_UNSPEC;
+	rc = getaddrinfo(q->host, q->port, &hints, &res);
+	pthread_mutex_lock(&q->mu);
+	q->rc = rc;
+	q->res = res;
+	q->done = true;
+	pthread_cond_signal(&q->done_cv);
+	pthread_mutex_unlock(&q->mu);
+	dns_release(q);
+	return NULL;
 }
 
 int diag_resolve(const char *host, const char *port, int timeout_ms, char out[][64], size_t max, size_t *n,
                  char *err, size_t errlen)
 {
 	struct dns_req *q = calloc(1, sizeof(*q));
-	struct gaicb *list[1];
+	pthread_condattr_t ca;
+	pthread_t th;
+	struct timespec until;
 	struct addrinfo *ai;
-	double deadline = util_mono() + timeout_ms / 1000.0;
-	int rc = -1, g;
+	bool started = false, done;
+	int rc = -1;
 
 	*n = 0;
 	if (!q) {
@@ -567,38 +603,43 @@ int diag_resolve(const char *host, const char *port, int timeout_ms, char out[][
 	}
 	util_copy(q->host, sizeof(q->host), host);
 	util_copy(q->port, sizeof(q->port), port);
-	q->hints.ai_socktype = SOCK_STREAM;
-	q->hints.ai_family = AF_UNSPEC;
-	q->hints.ai_flags = AI_ADDRCONFIG;
-	q->cb.ar_name = q->host;
-	q->cb.ar_service = q->port;
-	q->cb.ar_request = &q->hints;
-	list[0] = &q->cb;
-	if ((g = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL)) != 0) {
-		snprintf(err, errlen, "cannot look up %s: %s", host, gai_strerror(g));
+	q->refs = 2;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->done_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&th, NULL, dns_thread, q) != 0) {
+		snprintf(err, errlen, "cannot look up %s: no thread", host);
+		q->refs = 1;
 		goto cleanup;
 	}
-	while ((g = gai_error(&q->cb)) == EAI_INPROGRESS) {
-		int ms = ms_left(deadline);
-		struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-		if (ms == 0)
-			break;
-		gai_suspend((const struct gaicb *const *)list, 1, &ts);
+	started = true;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
 	}
-	if (g == EAI_INPROGRESS) {
-		if (gai_cancel(&q->cb) != EAI_CANCELED) {
-			abandoned_dns = q; /* still in use by the resolver */
-			q = NULL;
-		}
+	pthread_mutex_lock(&q->mu);
+	while (!q->done && pthread_cond_timedwait(&q->done_cv, &q->mu, &until) != ETIMEDOUT)
+		;
+	done = q->done;
+	pthread_mutex_unlock(&q->mu);
+	if (!done) {
+		pthread_detach(th); /* it finishes and frees q on its own */
+		started = false;
 		snprintf(err, errlen, "looking up %s timed out after %d ms", host, timeout_ms);
 		goto cleanup;
 	}
-	if (g != 0) {
-		snprintf(err, errlen, "%s cannot be resolved: %s", host, gai_strerror(g));
+	pthread_join(th, NULL);
+	started = false;
+	if (q->rc != 0) {
+		snprintf(err, errlen, "%s cannot be resolved: %s", host, gai_strerror(q->rc));
 		goto cleanup;
 	}
-	for (ai = q->cb.ar_result; ai && *n < max; ai = ai->ai_next) {
+	for (ai = q->res; ai && *n < max; ai = ai->ai_next) {
 		const void *addr = NULL;
 
 		if (ai->ai_family == AF_INET)
@@ -614,12 +655,19 @@ int diag_resolve(const char *host, const char *port, int timeout_ms, char out[][
 	}
 	rc = 0;
 cleanup:
-	if (q) {
-		if (q->cb.ar_result)
-			freeaddrinfo(q->cb.ar_result);
-		free(q);
-	}
+	if (started)
+		pthread_join(th, NULL);
+	if (q)
+		dns_release(q);
 	return rc;
+}
+
+/* Milliseconds left until deadline (util_mono seconds), at least 0. */
+static int ms_left(double deadline)
+{
+	double left = (deadline - util_mono()) * 1000.0;
+
+	return left <= 0 ? 0 : (int)left;
 }
 
 /* Connects a non-blocking TCP socket to one numeric address within

@@ -6,8 +6,8 @@
 # token is revoked, then replaced by another store's; /v1/health answers
 # 503; the register trusts the wrong CA; HQ serves a certificate for
 # another host, one that expires in 5 days, one that has expired; HQ is
-# hung (SIGSTOP) and stopped; the url names a host that does not resolve
-# and an address that never answers.
+# hung (SIGSTOP) and stopped; the url names a host that does not resolve,
+# an address that never answers, and a host whose DNS server never answers.
 # What must hold: the check at fault is the WARN or FAIL line the issue
 # asks for (clock WARN over 1 min, FAIL over 5; certificate WARN under 30
 # days, FAIL expired), with a hint; the checks that depend on it say they
@@ -123,4 +123,21 @@ sed "s|^url = https://localhost|url = https://hq.no-such-domain.invalid|" "$CONF
 timed 1 "$T/c.conf"
 doc 1 FAIL dns 'hq.no-such-domain.invalid' "$T/c.conf"
 [ "$(result tcp)" = WARN ] || fail "tcp should be 'not checked: dns failed'"
+
+check "a DNS server that never answers (or cannot be reached): FAIL dns within 10 s"
+if unshare -m true 2>/dev/null; then
+	printf 'nameserver 192.0.2.1\noptions timeout:5 attempts:2\n' >"$T/resolv.conf"
+	sed "s|^url = https://localhost|url = https://hq.example.com|" "$CONF" >"$T/c.conf"
+	t0=$(date +%s%N)
+	unshare -m bash -c 'mount --bind "$1" /etc/resolv.conf && exec "$2" -c "$3" doctor' _ "$T/resolv.conf" \
+		"$POSAGENT_BIN" "$T/c.conf" >"$T/out" 2>"$T/err" || true
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "  doctor took $ms ms"
+	[ "$ms" -lt 10000 ] || fail "doctor took $ms ms with DNS not answering"
+	# Where 192.0.2.1 is unreachable the resolver gives up at once instead.
+	grep -Eq '^FAIL  dns +(looking up hq.example.com timed out|hq.example.com cannot be resolved)' "$T/out" ||
+		fail "dns: $(grep dns "$T/out")"
+else
+	echo "  skipped: no private mount namespace here (needs root)"
+fi
 echo ok

@@ -560,6 +560,11 @@ static void test_resolve(void **state)
 	assert_int_equal(diag_resolve("no-such-host.invalid", "443", 2000, addrs, 4, &n, err, sizeof(err)), -1);
 	assert_true(util_mono() - t0 < 2.5);
 	assert_non_null(strstr(err, "no-such-host.invalid"));
+	/* no time at all: given up on (the lookup thread finishes alone) */
+	t0 = util_mono();
+	assert_int_equal(diag_resolve("timeout-test.invalid", "443", 0, addrs, 4, &n, err, sizeof(err)), -1);
+	assert_true(util_mono() - t0 < 0.5);
+	assert_non_null(strstr(err, "timeout-test.invalid"));
 }
 
 static void test_tcp(void **state)
