@@ -139,6 +139,9 @@ static int publish(const char *tmp, const char *file, struct pa_err *e)
 	return 0;
 }
 
+/* posagent backup [--json] FILE: see the top of this file. Returns 0, 64
+ * for a usage error, 78 for a configuration that does not load, 74 when
+ * the database cannot be read or FILE cannot be written (or exists). */
 int cmd_backup(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -65,12 +65,14 @@ struct doctor {
 static volatile sig_atomic_t net_stop;
 static volatile sig_atomic_t interrupted;
 
+/* SIGALRM: the network budget is spent. */
 static void on_alarm(int sig)
 {
 	(void)sig;
 	net_stop = 1;
 }
 
+/* SIGINT, SIGTERM: stop talking to HQ, report what was found, exit 130. */
 static void on_interrupt(int sig)
 {
 	(void)sig;
@@ -264,7 +266,8 @@ struct reach {
 	bool expired;      /* the handshake failed on an expired certificate */
 };
 
-/* tls and health: GET /v1/health without authentication. */
+/* tls and health: GET /v1/health without authentication. Fills *out
+ * for the certificate and clock checks. */
 static void check_health(struct doctor *d, struct hq_client *hq, const struct cfg *cfg, struct reach *out)
 {
 	struct hq_response r;
@@ -287,8 +290,7 @@ static void check_health(struct doctor *d, struct hq_client *hq, const struct cf
 			    "HTTPS did not complete: %s", r.error);
 		out->expired = r.tls_error && strstr(r.error, "certificate expired") != NULL;
 		skip(d, "health", "tls");
-		hq_response_free(&r);
-		return;
+		goto cleanup;
 	}
 	add(d, "tls", PASS, NULL, "handshake verified against %s", cfg->ca_file);
 	out->answered = true;
@@ -306,6 +308,7 @@ static void check_health(struct doctor *d, struct hq_client *hq, const struct cf
 		    r.status == 404 ? "the [hq] url path is wrong: it must be HQ's base URL (the part before /v1)"
 		                    : "HQ is up but unhealthy: tell HQ operations",
 		    "/v1/health answered HTTP %ld", r.status);
+cleanup:
 	cJSON_Delete(doc);
 	hq_response_free(&r);
 }
@@ -596,6 +599,7 @@ struct rej_text {
 	int shown;
 };
 
+/* diag_rejected callback: appends "KIND ID CODE" to the text. */
 static int rej_line(void *ctx, const struct diag_rejected *r)
 {
 	struct rej_text *t = ctx;
@@ -608,6 +612,7 @@ static int rej_line(void *ctx, const struct diag_rejected *r)
 	return 0;
 }
 
+/* diag_flagged callback: keeps the first flagged batch's description. */
 static int flag_line(void *ctx, const struct diag_flagged *f)
 {
 	struct rej_text *t = ctx;
@@ -680,6 +685,9 @@ static void check_queue(struct doctor *d, struct store *st, const struct cfg *cf
 		    "%lld batch%s flagged: %s", (long long)total, total == 1 ? "" : "es", t.buf);
 }
 
+/* posagent doctor [--json]: runs every check (see the top of this file).
+ * Returns 0 when none FAILs, 1 when one does, 130 when interrupted, 64 for
+ * a usage error; never 78. */
 int cmd_doctor(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {

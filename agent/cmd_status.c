@@ -45,6 +45,7 @@ static int list_add(struct list *l, const void *item)
 	return 0;
 }
 
+/* diag callbacks: keep a copy of each entry (non-zero stops: out of memory). */
 static int add_rejected(void *ctx, const struct diag_rejected *r)
 {
 	return list_add(ctx, r);
@@ -98,6 +99,7 @@ cleanup:
 	return rc;
 }
 
+/* Frees the report's lists. */
 static void report_free(struct report *r)
 {
 	free(r->rejected.v);
@@ -319,6 +321,9 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 	}
 }
 
+/* posagent status [--json]: the report above, from the local database.
+ * Returns 0, 64 for a usage error, 78 for a configuration that does not
+ * load, 74 when the database is missing or unreadable. */
 int cmd_status(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
