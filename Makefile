@@ -15,10 +15,10 @@ endif
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wno-format-nonliteral -Wvla
-CPPFLAGS  += -std=c11 -D_GNU_SOURCE -DPOSAGENT_VERSION='"$(VERSION)"' \
+CPPFLAGS  += -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DPOSAGENT_VERSION='"$(VERSION)"' \
              -I. -I/usr/include/cjson -MMD -MP
 ALLCFLAGS  = $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS)
-LDFLAGS   += $(SANFLAGS) -Wl,--as-needed
+LDFLAGS   += $(SANFLAGS) -Wl,--as-needed -Wl,-z,relro,-z,now
 # The CLI links only what every command uses; libcurl is loaded at run
 # time by common/hqclient.c when a command talks to HQ (start-up cost).
 AGENT_LIBS := -lsqlite3 -lcjson -linih -lz -ldl -lpthread -lm
@@ -69,7 +69,7 @@ $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcommon.a
 # Debian packages needed to build, test and demo; installed only when missing.
 DEB_PKGS := build-essential pkg-config clang libsqlite3-dev libcurl4-openssl-dev \
             libcjson-dev libcmocka-dev libinih-dev libmicrohttpd-dev libgnutls28-dev \
-            zlib1g-dev sqlite3 gnutls-bin curl ca-certificates procps man-db \
+            zlib1g-dev sqlite3 gnutls-bin curl ca-certificates procps man-db jq \
             dpkg-dev lintian systemd hyperfine
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

@@ -42,12 +42,32 @@ void cli_print_json(const cJSON *doc)
 	}
 }
 
+/* Copies msg with control characters shown as \n, \t or \xNN, so that a
+ * message echoing input stays one line. */
+static void one_line(const char *msg, char *out, size_t n)
+{
+	size_t j = 0;
+
+	for (const unsigned char *p = (const unsigned char *)msg; *p && j + 5 < n; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			out[j++] = (char)*p;
+		} else {
+			int w = snprintf(out + j, n - j, *p == '\n' ? "\\n" : *p == '\t' ? "\\t" : "\\x%02x", *p);
+			j += w > 0 ? (size_t)w : 0;
+		}
+	}
+	out[j < n ? j : n - 1] = '\0';
+}
+
 int cli_fail(struct cli *c, const struct pa_err *e)
 {
+	char msg[sizeof(e->message) * 2];
+
+	one_line(e->message, msg, sizeof(msg));
 	if (c->json) {
 		cJSON *doc = cJSON_CreateObject(), *err = cJSON_AddObjectToObject(doc, "error");
 		cJSON_AddStringToObject(err, "code", e->code[0] ? e->code : "error");
-		cJSON_AddStringToObject(err, "message", e->message);
+		cJSON_AddStringToObject(err, "message", msg);
 		if (e->field[0])
 			cJSON_AddStringToObject(err, "field", e->field);
 		else
@@ -55,7 +75,7 @@ int cli_fail(struct cli *c, const struct pa_err *e)
 		cli_print_json(doc);
 		cJSON_Delete(doc);
 	}
-	fprintf(stderr, "posagent: %s\n", e->message);
+	fprintf(stderr, "posagent: %s\n", msg);
 	return e->status;
 }
 
@@ -90,11 +110,11 @@ int cli_read_file(const char *path, size_t max, char **out, size_t *len, struct 
 	} else {
 		f = fopen(path, "re");
 		if (!f) {
-			rc = err_set(e, EX_NOINPUT, "cannot_read", "file", "cannot read %s: %s", path, strerror(errno));
+			rc = err_set(e, EX_DATAERR, "cannot_read", "file", "cannot read %s: %s", path, strerror(errno));
 			goto cleanup;
 		}
 		if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			rc = err_set(e, EX_NOINPUT, "cannot_read", "file", "%s is a directory", path);
+			rc = err_set(e, EX_DATAERR, "cannot_read", "file", "%s is a directory", path);
 			goto cleanup;
 		}
 	}
@@ -126,7 +146,7 @@ int cli_read_file(const char *path, size_t max, char **out, size_t *len, struct 
 			break;
 	}
 	if (ferror(f)) {
-		rc = err_set(e, EX_NOINPUT, "cannot_read", "file", "cannot read %s", path);
+		rc = err_set(e, EX_DATAERR, "cannot_read", "file", "cannot read %s", path);
 		goto cleanup;
 	}
 	if (n > max) {

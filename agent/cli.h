@@ -41,7 +41,7 @@ int cli_usage(struct cli *c, const char *synopsis, const char *fmt, ...)
 void cli_print_json(const cJSON *doc);
 
 /* Reads FILE ("-" for stdin) whole, at most max bytes. Returns 0 with a
- * malloc'd NUL-terminated buffer, or EX_DATAERR / EX_NOINPUT with *e. */
+ * malloc'd NUL-terminated buffer, or EX_DATAERR with *e (unreadable, too large). */
 int cli_read_file(const char *path, size_t max, char **out, size_t *len, struct pa_err *e);
 
 /* How a cashier sees a customer's state: "Pending sync", the account,

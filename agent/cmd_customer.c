@@ -11,6 +11,7 @@
 
 #include "agent/cli.h"
 #include "common/customer.h"
+#include "common/util.h"
 
 #define MAX_RECORD_JSON (1024 * 1024)
 
@@ -173,7 +174,7 @@ static int read_record(const char *path, cJSON **out, struct pa_err *e)
 	*out = NULL;
 	if ((rc = cli_read_file(path, MAX_RECORD_JSON, &buf, &len, e)))
 		return rc;
-	*out = cJSON_ParseWithLength(buf, len);
+	*out = util_json_parse(buf, len);
 	if (!*out)
 		rc = err_set(e, EX_DATAERR, "invalid_json", NULL, "%s is not valid JSON (or nested too deep)",
 		             strcmp(path, "-") ? path : "input");

@@ -52,6 +52,10 @@ int main(int argc, char **argv)
 	 * never others. */
 	umask(007);
 	memset(&c, 0, sizeof(c));
+	/* --json anywhere asks for JSON, errors in parsing included. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			c.json = true;
 	for (int i = 1; i < argc; i++)
 		if (strlen(argv[i]) > CLI_MAX_ARG)
 			return cli_usage(&c, "posagent [-c FILE] [--json] COMMAND [ARGS]",

@@ -137,6 +137,52 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	return 0;
 }
 
+/* What libinih cannot tell: a section header with no key under it (inih
+ * only reports keys) and a line longer than Debian's libinih reads whole
+ * (INI_MAX_LINE, 200 bytes; the rest would be taken as the next line).
+ * Returns 0, or -1 with a message naming the line. */
+static int prescan(const char *path, char *err, size_t errlen)
+{
+	char line[4096];
+	FILE *f = fopen(path, "re");
+	int n = 0, rc = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+		const char *p = line, *end;
+		n++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (len >= 199 || (len == sizeof(line) - 1)) {
+			snprintf(err, errlen, "config %s line %d: longer than 198 characters", path, n);
+			rc = -1;
+			break;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '[' || !(end = strchr(p, ']')))
+			continue;
+		size_t i, sl = (size_t)(end - p - 1);
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strlen(keys[i].section) == sl && strncmp(keys[i].section, p + 1, sl) == 0)
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			snprintf(err, errlen, "config %s line %d: unknown section [%.*s]", path, n, (int)(sl > 60 ? 60 : sl),
+			         p + 1);
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
 int cfg_load(const char *path, struct cfg *c, char *err, size_t errlen)
 {
 	struct parse_ctx p;
@@ -160,6 +206,8 @@ int cfg_load(const char *path, struct cfg *c, char *err, size_t errlen)
 		snprintf(err, errlen, "config %s is not a regular file", path);
 		return -1;
 	}
+	if (prescan(path, err, errlen) != 0)
+		return -1;
 	memset(&p, 0, sizeof(p));
 	p.c = c;
 	line = ini_parse(path, on_key, &p);

@@ -8,12 +8,12 @@
 
 #include "common/util.h"
 
-static int verbose = 1;
+static int verbose = 2; /* 0 quiet, 1 warnings, 2 everything */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-void log_set_verbose(int on)
+void log_set_verbose(int level)
 {
-	verbose = on;
+	verbose = level;
 }
 
 /* Writes one whole line under a lock so threads never interleave. */
@@ -33,7 +33,7 @@ void log_info(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!verbose)
+	if (verbose < 2)
 		return;
 	va_start(ap, fmt);
 	emit("info", fmt, ap);
@@ -44,6 +44,8 @@ void log_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (verbose < 1)
+		return;
 	va_start(ap, fmt);
 	emit("warn", fmt, ap);
 	va_end(ap);

@@ -10,7 +10,8 @@
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* 0 silences log_info (the CLI's sync prints only warnings unless -v). */
-void log_set_verbose(int on);
+/* 2 (the default) logs everything, 1 only warnings, 0 nothing (the
+ * CLI's sync prints one summary line unless --verbose). */
+void log_set_verbose(int level);
 
 #endif

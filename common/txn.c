@@ -164,7 +164,7 @@ int txn_record(struct store *st, const char *json, size_t len, cJSON **out, bool
 	*created = false;
 	if (len > TXN_MAX_JSON)
 		return err_set(e, EX_DATAERR, "too_large", NULL, "transaction document over %d bytes", TXN_MAX_JSON);
-	rec = cJSON_ParseWithLength(json, len);
+	rec = util_json_parse(json, len);
 	if (!rec) {
 		rc = err_set(e, EX_DATAERR, "invalid_json", NULL, "not valid JSON (or nested too deep)");
 		goto cleanup;

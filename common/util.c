@@ -117,3 +117,19 @@ int util_copy(char *dst, size_t n, const char *src)
 	memcpy(dst, src, len + 1);
 	return 0;
 }
+
+cJSON *util_json_parse(const char *buf, size_t len)
+{
+	const char *end = NULL;
+	cJSON *doc = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+
+	if (!doc)
+		return NULL;
+	for (; end && (size_t)(end - buf) < len; end++) {
+		if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
+			cJSON_Delete(doc);
+			return NULL;
+		}
+	}
+	return doc;
+}

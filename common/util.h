@@ -31,4 +31,11 @@ void util_sleep(double secs, volatile sig_atomic_t *stop);
  * Returns 0, or -1 when src was cut. */
 int util_copy(char *dst, size_t n, const char *src);
 
+
+#include <cJSON.h>
+/* Parses exactly one JSON document from buf (len bytes): NULL when it is
+ * not JSON, nested deeper than cJSON allows, or followed by anything but
+ * white space. */
+cJSON *util_json_parse(const char *buf, size_t len);
+
 #endif
