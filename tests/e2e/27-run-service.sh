@@ -1,0 +1,53 @@
+#!/bin/bash
+# The service: with `posagent run` live and HQ assigning at once, a new
+# customer is synced within seconds without anyone calling sync; SIGHUP
+# re-reads the configuration; SIGTERM in the middle of a long poll stops
+# it within 2 seconds; its log names no customer details and no token.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hqlib.sh"
+setup
+hq_start
+pr init >/dev/null
+sed -i 's/^long_poll *=.*/long_poll = 25/' "$CONF"
+"$POSAGENT_BIN" -c "$CONF" run 2>"$T/run.log" &
+pid=$!
+sleep 0.5
+
+check "20 customers created while the service runs are synced by it"
+lat=()
+for i in $(seq 1 20); do
+	aid=$(pr --json customer create --first-name "Maria$i" --email "maria$i@example.com" --phone "+351 91 000 $i$i" | jq -r .async_id)
+	t0=$(date +%s%N)
+	until [ "$(pr --json customer show "$aid" | jq -r .state)" = synced ]; do
+		[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ] || fail "customer $i not synced within 5 s"
+		sleep 0.02
+	done
+	lat+=($(( ($(date +%s%N) - t0) / 1000000 )))
+	sleep 0.1
+done
+printf '%s\n' "${lat[@]}" | sort -n >"$T/lat"
+echo "  create -> synced: median $(sed -n 10p "$T/lat") ms, max $(tail -1 "$T/lat") ms (20 customers)"
+
+check "SIGHUP re-reads the configuration"
+kill -HUP "$pid"
+sleep 0.5
+grep -q "configuration reloaded" "$T/run.log" || fail "no reload logged"
+pr customer create --first-name AfterHup >/dev/null
+sleep 2
+[ "$(sql "SELECT state FROM customer WHERE first_name='AfterHup'")" = synced ] || fail "not synced after SIGHUP"
+
+check "SIGTERM during the long poll stops it within 2 s"
+sleep 1
+t0=$(date +%s%N)
+kill -TERM "$pid"
+wait "$pid" || fail "the service exited non-zero on SIGTERM"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "  stopped in $ms ms"
+[ "$ms" -le 2000 ] || fail "took $ms ms to stop"
+
+check "the log has no names, emails, phones or token"
+for w in Maria maria@example.com "+351 91" "$(cat "$H/tokens/S0001-R01.token")"; do
+	if grep -qF -- "$w" "$T/run.log"; then fail "the log contains '$w'"; fi
+done
+echo ok
