@@ -157,14 +157,17 @@ expect_rc 64 "$POSAGENT_BIN" -c
 expect_err "missing value|-c"
 
 check "an unknown section is 78 even when it holds no key"
+printf '%s\n' "$GOOD" >"$T/pos.conf"
+before=$(db_sum)
 printf '%s\n' "$GOOD" "[printer]" >"$T/pos.conf"
 bad_conf "unknown section.*printer"
 
-check "a long (300-byte) database path is read whole"
-LONGDIR=$T/$(printf 'd%.0s' $(seq 280))
-mkdir "$LONGDIR"
+check "a line longer than libinih reads whole (200 bytes) is 78 naming its line"
+LONGDIR=$T/$(printf "d%.0s" $(seq 120))/$(printf "e%.0s" $(seq 120))
+mkdir -p "$LONGDIR"
 printf '[agent]\nstore = S0001\nregister = R01\ndatabase = %s/pos.db\n' "$LONGDIR" >"$T/pos.conf"
-expect_rc 0 pa init
-[ -f "$LONGDIR/pos.db" ] || fail "the database is not at the long path"
+expect_rc 78 pa init
+expect_err "line 4: longer than"
+[ ! -f "$LONGDIR/pos.db" ] || fail "a database was made from a misread path"
 
 echo "ok"
