@@ -605,6 +605,10 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 	} else {
 		o->result = UP_RETRY;
 		describe(&r, o->error, sizeof(o->error));
+		/* 409 request_in_progress: HQ is still handling our first send;
+		 * ask again later, same key, not at once. */
+		if (r.status == 409 && o->retry_after < 1)
+			o->retry_after = 1;
 		if (r.status == 400) {
 			sqlite3_stmt *f = store_prepare(st, "UPDATE batch SET flagged = ?2 WHERE id = ?1", e);
 			if (f) {

@@ -63,7 +63,7 @@ run_fault "garbage body" "{\"path\":\"$BATCHES\",\"kind\":\"garbage\",\"count\":
 run_fault "connection reset" "{\"path\":\"$BATCHES\",\"kind\":\"reset\",\"count\":1}"
 [ "$REQS" -eq 2 ] || fail "expected 2 requests, saw $REQS"
 
-run_fault "delay beyond the 2 s timeout" "{\"path\":\"$BATCHES\",\"kind\":\"delay\",\"delay_ms\":4000,\"count\":1}"
+run_fault "delay beyond the 2 s timeout" "{\"path\":\"$BATCHES\",\"kind\":\"delay\",\"delay_ms\":2500,\"count\":1}"
 [ "$REQS" -ge 2 ] && [ "$REQS" -le 3 ] || fail "expected 2-3 requests, saw $REQS"
 
 run_fault "drop after commit" "{\"path\":\"$BATCHES\",\"kind\":\"drop_after_commit\",\"count\":1}"
