@@ -253,12 +253,10 @@ static int in_range(long v, long lo, long hi, const char *key, char *err, size_t
 	return -1;
 }
 
-int cfg_check_hq(const struct cfg *c, char *err, size_t errlen)
+int cfg_check_values(const struct cfg *c, char *err, size_t errlen)
 {
-	struct stat st;
-
 	if (c->deferred[0]) {
-		snprintf(err, errlen, "config %s: %s", c->path, c->deferred);
+		snprintf(err, errlen, "%s", c->deferred);
 		return -1;
 	}
 	if (!c->url[0]) {
@@ -267,23 +265,6 @@ int cfg_check_hq(const struct cfg *c, char *err, size_t errlen)
 	}
 	if (strncmp(c->url, "https://", 8) != 0 || c->url[8] == '\0' || c->url[8] == '/') {
 		snprintf(err, errlen, "[hq] url must be an https:// URL (https only)");
-		return -1;
-	}
-	if (access(c->ca_file, R_OK) != 0) {
-		snprintf(err, errlen, "[hq] ca_file %s cannot be read: %s", c->ca_file, strerror(errno));
-		return -1;
-	}
-	if (stat(c->token_file, &st) != 0) {
-		snprintf(err, errlen, "[hq] token_file %s: %s", c->token_file, strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "[hq] token_file %s is not a regular file", c->token_file);
-		return -1;
-	}
-	if (st.st_mode & 0007) {
-		snprintf(err, errlen, "[hq] token_file %s is open to others (mode %04o): chmod o-rwx it",
-		         c->token_file, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	if ((c->client_cert[0] != 0) != (c->client_key[0] != 0)) {
@@ -308,6 +289,40 @@ int cfg_check_hq(const struct cfg *c, char *err, size_t errlen)
 	    in_range(c->waiting_warn, 1, 30 * 86400, "[doctor] waiting_warn", err, errlen) ||
 	    in_range(c->waiting_fail, 1, 30 * 86400, "[doctor] waiting_fail", err, errlen))
 		return -1;
+	if (c->waiting_fail < c->waiting_warn) {
+		snprintf(err, errlen, "[doctor] waiting_fail (%ld) must not be below waiting_warn (%ld)", c->waiting_fail,
+		         c->waiting_warn);
+		return -1;
+	}
+	return 0;
+}
+
+int cfg_check_hq(const struct cfg *c, char *err, size_t errlen)
+{
+	struct stat st;
+	char msg[256];
+
+	if (cfg_check_values(c, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s", msg);
+		return -1;
+	}
+	if (access(c->ca_file, R_OK) != 0) {
+		snprintf(err, errlen, "[hq] ca_file %s cannot be read: %s", c->ca_file, strerror(errno));
+		return -1;
+	}
+	if (stat(c->token_file, &st) != 0) {
+		snprintf(err, errlen, "[hq] token_file %s: %s", c->token_file, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "[hq] token_file %s is not a regular file", c->token_file);
+		return -1;
+	}
+	if (st.st_mode & 0007) {
+		snprintf(err, errlen, "[hq] token_file %s is open to others (mode %04o): chmod o-rwx it",
+		         c->token_file, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
 	return 0;
 }
 

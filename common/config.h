@@ -59,6 +59,11 @@ int cfg_load(const char *path, struct cfg *c, char *err, size_t errlen);
  * long_poll 0..60. Returns 0 or -1 with a message naming the key. */
 int cfg_check_hq(const struct cfg *c, char *err, size_t errlen);
 
+/* The part of cfg_check_hq that reads no file but the client certificate:
+ * values held back by cfg_load, url, ranges. doctor reports the CA and
+ * token files on lines of their own. */
+int cfg_check_values(const struct cfg *c, char *err, size_t errlen);
+
 /* Reads the bearer token from c->token_file into tok (trailing newline
  * stripped). Returns 0 or -1 with a message that never contains the token. */
 int cfg_read_token(const struct cfg *c, char *tok, size_t toklen, char *err, size_t errlen);

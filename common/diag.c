@@ -413,58 +413,13 @@ void diag_span(int64_t secs, char *out, size_t outlen)
 
 /* ---- configuration ---------------------------------------------------------- */
 
-/* A range check: 0 when lo <= v <= hi, else -1 with err naming key. */
-static int in_range(long v, long lo, long hi, const char *key, char *err, size_t errlen)
-{
-	if (v >= lo && v <= hi)
-		return 0;
-	snprintf(err, errlen, "%s must be from %ld to %ld (it is %ld)", key, lo, hi, v);
-	return -1;
-}
-
 int diag_config_values(const struct cfg *c, char *err, size_t errlen)
 {
 	char host[256], port[16];
 
-	/* Keep in step with cfg_check_hq() (common/config.c). */
-	if (c->deferred[0]) {
-		snprintf(err, errlen, "%s", c->deferred);
+	if (cfg_check_values(c, err, errlen) != 0)
 		return -1;
-	}
-	if (!c->url[0]) {
-		snprintf(err, errlen, "[hq] url is required to talk to HQ");
-		return -1;
-	}
-	if (diag_url_host(c->url, host, sizeof(host), port, sizeof(port), err, errlen) != 0)
-		return -1;
-	if ((c->client_cert[0] != 0) != (c->client_key[0] != 0)) {
-		snprintf(err, errlen, "[hq] client_cert and client_key go together");
-		return -1;
-	}
-	if (c->client_cert[0] && access(c->client_cert, R_OK) != 0) {
-		snprintf(err, errlen, "[hq] client_cert %s cannot be read: %s", c->client_cert, strerror(errno));
-		return -1;
-	}
-	if (c->client_key[0] && access(c->client_key, R_OK) != 0) {
-		snprintf(err, errlen, "[hq] client_key %s cannot be read: %s", c->client_key, strerror(errno));
-		return -1;
-	}
-	if (in_range(c->connect_timeout, 1, 300, "[hq] connect_timeout", err, errlen) ||
-	    in_range(c->request_timeout, 1, 600, "[hq] request_timeout", err, errlen) ||
-	    in_range(c->batch_size, 1, 500, "[sync] batch_size", err, errlen) ||
-	    in_range(c->retry_max, 1, 86400, "[sync] retry_max", err, errlen) ||
-	    in_range(c->idle_interval, 1, 86400, "[sync] idle_interval", err, errlen) ||
-	    in_range(c->long_poll, 0, 60, "[sync] long_poll", err, errlen) ||
-	    in_range(c->eod_timeout, 0, 7 * 86400, "[eod] timeout", err, errlen) ||
-	    in_range(c->waiting_warn, 1, 30 * 86400, "[doctor] waiting_warn", err, errlen) ||
-	    in_range(c->waiting_fail, 1, 30 * 86400, "[doctor] waiting_fail", err, errlen))
-		return -1;
-	if (c->waiting_fail < c->waiting_warn) {
-		snprintf(err, errlen, "[doctor] waiting_fail (%ld) must not be below waiting_warn (%ld)", c->waiting_fail,
-		         c->waiting_warn);
-		return -1;
-	}
-	return 0;
+	return diag_url_host(c->url, host, sizeof(host), port, sizeof(port), err, errlen);
 }
 
 /* ---- reaching HQ -------------------------------------------------------------- */
