@@ -381,12 +381,8 @@ static int sync_round(struct eod_run *r, bool hq_unsynced, struct pa_err *e)
 	bool ready = false, assign = hq_unsynced;
 	int rc;
 
-	memset(&j, 0, sizeof(j));
 	memset(&g, 0, sizeof(g));
-	j.st = r->st;
-	j.hq = r->hq;
-	j.cfg = &r->c->cfg;
-	j.stop = &stop_flag;
+	pjob_init(&j, r->st, r->hq, &r->c->cfg, &stop_flag);
 	j.priority_date = r->date;
 	j.max_tries = 1;
 	j.max_wait = 0; /* eod does its own waiting */

@@ -87,12 +87,7 @@ static void *uploader(void *arg)
 		if (v != seen || now - last_pass >= (double)w->cfg->idle_interval) {
 			seen = v;
 			last_pass = now;
-			memset(&j, 0, sizeof(j));
-			j.st = st;
-			j.hq = hq;
-			j.cfg = w->cfg;
-			j.stop = w->stop;
-			j.max_wait = -1;
+			pjob_init(&j, st, hq, w->cfg, w->stop);
 			if (pjob_push(&j, false, &e)) {
 				log_warn("upload: %s", e.message);
 				util_sleep(1, w->stop);
@@ -120,12 +115,7 @@ static void *downloader(void *arg)
 	if ((w->rc = open_both(w, &st, &hq)))
 		goto cleanup;
 	while (!*w->stop) {
-		memset(&j, 0, sizeof(j));
-		j.st = st;
-		j.hq = hq;
-		j.cfg = w->cfg;
-		j.stop = w->stop;
-		j.max_wait = -1;
+		pjob_init(&j, st, hq, w->cfg, w->stop);
 		if (pjob_pull(&j, w->cfg->long_poll, &e)) {
 			log_warn("download: %s", e.message);
 			util_sleep(1, w->stop);

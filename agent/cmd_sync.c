@@ -64,10 +64,7 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if ((rc = cli_open(c, &st, &e)) || (rc = cli_hq(c, &stop_flag, &hq, &e)))
 		goto fail;
-	j.st = st;
-	j.hq = hq;
-	j.cfg = &c->cfg;
-	j.stop = &stop_flag;
+	pjob_init(&j, st, hq, &c->cfg, &stop_flag);
 	j.max_tries = 3;
 	j.max_wait = 10;
 	if (push && (rc = pjob_push(&j, true, &e)))

@@ -74,6 +74,17 @@ static bool wait_again(struct pjob *j, const char *msg, long retry_after, bool a
 	return !(j->stop && *j->stop);
 }
 
+void pjob_init(struct pjob *j, struct store *st, struct hq_client *hq, const struct cfg *cfg,
+               volatile sig_atomic_t *stop)
+{
+	memset(j, 0, sizeof(*j));
+	j->st = st;
+	j->hq = hq;
+	j->cfg = cfg;
+	j->stop = stop;
+	j->max_wait = -1;
+}
+
 int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e)
 {
 	struct up_outcome o;

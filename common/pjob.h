@@ -35,6 +35,11 @@ struct pjob {
 	int failures;                 /* consecutive failures (backoff exponent) */
 };
 
+/* A pjob for the service: no limit on tries or waits (max_tries 0,
+ * max_wait -1), counters at zero. */
+void pjob_init(struct pjob *j, struct store *st, struct hq_client *hq, const struct cfg *cfg,
+               volatile sig_atomic_t *stop);
+
 /* Uploads until nothing can go, HQ fails past the rules, or *stop.
  * Takes the upload lock (wait_lock: block for it; else skip when another
  * process holds it). Returns 0 or a local failure status with *e. */
