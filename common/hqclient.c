@@ -773,6 +773,7 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 
 	if (c->stop && *c->stop) {
 		fmt(r->error, sizeof r->error, "interrupted");
+		r->unsent = 1;
 		goto cleanup;
 	}
 	if ((size_t)snprintf(c->url, sizeof c->url, "%s%s", c->base, path) >= sizeof c->url) {
@@ -815,7 +816,10 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 	/* nothing of this request may outlive it inside the handle */
 	curl.easy_setopt(c->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
 	if (code != CURLE_OK) {
+		long sent = -1;
 		describe_failure(c, code, timeout, stall, r);
+		if (curl.easy_getinfo(c->easy, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent == 0)
+			r->unsent = 1;
 		goto cleanup;
 	}
 	curl.easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);

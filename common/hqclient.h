@@ -41,6 +41,9 @@ struct hq_response {
 	time_t date;            /* the reply's Date header, 0 when absent */
 	int replayed;           /* Idempotent-Replayed: true */
 	int tls_error;          /* the failure was TLS/certificate verification */
+	int unsent;             /* no byte of the request left this host (DNS,
+	                           connect or TLS handshake failed): HQ cannot
+	                           have seen it */
 	time_t cert_expiry;     /* server leaf certificate notAfter, 0 unknown
 	                           (filled when hq_client_new got want_certinfo) */
 	char error[256];        /* transport error for a person when status == 0 */

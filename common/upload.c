@@ -200,7 +200,7 @@ static int build_batch(struct store *st, int64_t bid, const char *batch_id, cons
 			goto cleanup;
 	}
 	text = cJSON_PrintUnformatted(body);
-	upd = store_prepare(st, "UPDATE batch SET body = ?2, records = ?3, sent = 1 WHERE id = ?1", e);
+	upd = store_prepare(st, "UPDATE batch SET body = ?2, records = ?3 WHERE id = ?1", e);
 	if (!upd || !text) {
 		rc = upd ? err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory") : e->status;
 		goto cleanup;
@@ -538,7 +538,7 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 	char *body = NULL;
 	size_t len = 0;
 	int64_t bid = 0;
-	int rc = 0, ok = 0;
+	int rc = 0, ok = 0, was_sent;
 
 	memset(o, 0, sizeof(*o));
 	memset(&r, 0, sizeof(r));
@@ -551,7 +551,7 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 		o->result = UP_IDLE;
 		return 0;
 	}
-	s = store_prepare(st, "SELECT batch_id, idem_key, body, records FROM batch WHERE id = ?1", e);
+	s = store_prepare(st, "SELECT batch_id, idem_key, body, records, sent FROM batch WHERE id = ?1", e);
 	if (!s)
 		return e->status;
 	sqlite3_bind_int64(s, 1, bid);
@@ -570,12 +570,19 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 	memcpy(body, sqlite3_column_blob(s, 2), len);
 	body[len] = '\0';
 	o->records = sqlite3_column_int(s, 3);
+	was_sent = sqlite3_column_int(s, 4);
 	sqlite3_finalize(s);
 	s = NULL;
-	if ((rc = store_exec_ii(st, "UPDATE batch SET attempts = attempts + 1 WHERE id = ?1", bid, 0, e)))
+	/* From here the batch may reach HQ: a person can no longer change its
+	 * records (an edit would be lost as a duplicate). Durable before the
+	 * POST, so a crash errs on the safe side. */
+	if ((rc = store_exec_ii(st, "UPDATE batch SET attempts = attempts + 1, sent = 1 WHERE id = ?1", bid, 0, e)))
 		goto cleanup;
 	snprintf(path, sizeof(path), "/v1/stores/%s/registers/%s/batches", cfg->store, cfg->reg);
 	hq_post(hq, path, body, len, key, &r);
+	if (r.status == 0 && r.unsent && !was_sent &&
+	    (rc = store_exec_ii(st, "UPDATE batch SET sent = 0 WHERE id = ?1", bid, 0, e)))
+		goto cleanup; /* it never left: still editable offline */
 	o->status = r.status;
 	o->retry_after = r.retry_after;
 	if (r.status == 200) {
