@@ -53,6 +53,10 @@ hq_admin state >"$T/state.json"
 [ "$(jq '.addresses' "$T/state.json")" = "$N" ] || fail "HQ holds $(jq .addresses "$T/state.json") addresses"
 [ "$(jq '.transactions' "$T/state.json")" = "$((2 * N))" ] || fail "HQ holds $(jq .transactions "$T/state.json") transactions"
 [ "$(jq '.duplicates_seen' "$T/state.json")" = 0 ] || fail "HQ saw duplicates on a clean run"
+# dependency order: every batch was full and none had to be resent because
+# a record came before its customer (HQ never answered unknown_customer)
+posts=$(jq '.requests["POST /v1/stores/S0001/registers/R01/batches 200"] // 0' "$T/state.json")
+[ "$posts" = $(( (4 * N + 199) / 200 )) ] || fail "$posts batches for $((4 * N)) records: not in dependency order"
 # the accounts here are HQ's
 jq -r '.customers[] | "\(.async_id) \(.account)"' "$T/state.json" | sort >"$T/hq-acc"
 sql "SELECT async_id || ' ' || account FROM customer" | sort >"$T/my-acc"
