@@ -2,7 +2,7 @@
  * posagent run: the service. Two threads, each with its own database
  * connection and HQ connection, so that a long poll waiting for changes
  * never holds an upload up:
- *   uploader   - watches the database (PRAGMA data_version, every 200 ms)
+ *   uploader   - watches the database (PRAGMA data_version, every 250 ms)
  *                and uploads within a second of a new record; a full
  *                pass at least every idle_interval; backoff on failure.
  *   downloader - long-polls HQ's changes and applies them.
@@ -22,7 +22,7 @@
 #include "common/pjob.h"
 #include "common/util.h"
 
-static volatile sig_atomic_t got_term, got_hup;
+static int got_term, got_hup; /* set by the main thread from sigtimedwait */
 
 /* What each worker thread gets. */
 struct worker {
@@ -32,14 +32,6 @@ struct worker {
 	volatile int done;           /* the thread has returned */
 	pthread_t thread;
 };
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_term = 1;
-}
 
 /* Opens this thread's store and HQ client. */
 static int open_both(struct worker *w, struct store **st, struct hq_client **hq)
@@ -95,7 +87,7 @@ static void *uploader(void *arg)
 			seen = data_version(st); /* our own commits are not news */
 			continue;
 		}
-		util_sleep(0.2, w->stop);
+		util_sleep(0.25, w->stop);
 	}
 cleanup:
 	hq_client_free(hq);
@@ -139,7 +131,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	struct store *st = NULL;
 	struct hq_client *probe = NULL;
 	struct pa_err e;
-	struct sigaction sa;
+	sigset_t sigs;
 	int ch, rc = 0;
 
 	memset(&e, 0, sizeof(e));
@@ -153,11 +145,13 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage(c, syn, "unexpected argument: %s", argv[optind]);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/* The signals are taken by the main thread alone, with sigtimedwait:
+	 * blocked here, before the workers exist, so they inherit the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* Check everything once before starting: a broken setup exits at once
 	 * with its code (systemd shows why). */
@@ -174,8 +168,14 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		up.stop = down.stop = &stop_threads;
 		pthread_create(&up.thread, NULL, uploader, &up);
 		pthread_create(&down.thread, NULL, downloader, &down);
-		while (!got_term && !got_hup && !up.done && !down.done)
-			util_sleep(0.1, NULL);
+		while (!got_term && !got_hup && !up.done && !down.done) {
+			struct timespec tick = {0, 500000000}; /* to notice a worker's end */
+			int sig = sigtimedwait(&sigs, NULL, &tick);
+			if (sig == SIGHUP)
+				got_hup = 1;
+			else if (sig == SIGINT || sig == SIGTERM)
+				got_term = 1;
+		}
 		stop_threads = 1;
 		pthread_join(up.thread, NULL);
 		pthread_join(down.thread, NULL);

@@ -10,9 +10,10 @@
  * client is used by one thread at a time.
  *
  * Why the multi interface, not just curl_easy_perform(): the stop flag must
- * end a transfer within ~100 ms, and curl_easy_perform() runs the progress
+ * end a transfer within ~250 ms, and curl_easy_perform() runs the progress
  * callback only about once a second while a long poll waits (measured: a
- * stop took up to 1.0 s). run_transfer() polls the sockets 100 ms at a time
+ * stop took up to 1.0 s). run_transfer() polls the sockets 250 ms at a time
+ * (4 wake-ups a second while a long poll waits: the service's idle cost)
  * and checks the flag between polls; the progress callback checks it too.
  *
  * What the security of the link rests on is set once, in setup_handle(),
@@ -721,8 +722,10 @@ static void read_cert_expiry(struct hq_client *c, struct hq_response *r)
 }
 
 /* Runs the transfer set up on c->easy to its end, checking *c->stop every
- * 100 ms at most. Returns curl's result for the transfer
+ * 250 ms at most. Returns curl's result for the transfer
  * (CURLE_ABORTED_BY_CALLBACK when stopped). */
+#define POLL_MS 250 /* longest wait between two looks at the stop flag */
+
 static CURLcode run_transfer(struct hq_client *c)
 {
 	CURLMcode mc;
@@ -751,7 +754,7 @@ static CURLcode run_transfer(struct hq_client *c)
 			break;
 		}
 		if (mc == CURLM_OK)
-			mc = curl.multi_poll(c->multi, NULL, 0, 100, NULL);
+			mc = curl.multi_poll(c->multi, NULL, 0, POLL_MS, NULL);
 		if (mc != CURLM_OK) {
 			res = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
 			break;

@@ -39,12 +39,15 @@ void pjob_note_error(struct store *st, const char *msg, double delay)
 	}
 }
 
-/* Clears next_retry after a success. */
+/* Clears next_retry after a success (a write only when it was set, so
+ * that an idle service does not write on every long poll). */
 static void note_ok(struct store *st)
 {
 	struct pa_err e;
+	char v[32];
 
-	store_meta_set(st, "next_retry", "", &e);
+	if (store_meta_get(st, "next_retry", v, sizeof(v), &e) == 0 && v[0])
+		store_meta_set(st, "next_retry", "", &e);
 }
 
 /* After a failure: decides whether to try again and waits. Returns true to

@@ -177,6 +177,47 @@ sqlite3_stmt *store_prepare(struct store *st, const char *sql, struct pa_err *e)
 	return s;
 }
 
+sqlite3_stmt *store_stmt(struct store *st, const char *sql, struct pa_err *e)
+{
+	size_t i, n = sizeof(st->cache) / sizeof(st->cache[0]), free_slot = n;
+	sqlite3_stmt *s = NULL;
+
+	for (i = 0; i < n; i++) {
+		if (st->cache[i].sql == sql && !st->cache[i].busy) {
+			st->cache[i].busy = 1;
+			return st->cache[i].s;
+		}
+		if (!st->cache[i].sql && free_slot == n)
+			free_slot = i;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, free_slot < n ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL) != SQLITE_OK) {
+		store_fail(st, e, "prepare");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	if (free_slot < n) {
+		st->cache[free_slot].sql = sql;
+		st->cache[free_slot].s = s;
+		st->cache[free_slot].busy = 1;
+	}
+	return s;
+}
+
+void store_release(struct store *st, sqlite3_stmt *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < sizeof(st->cache) / sizeof(st->cache[0]); i++) {
+		if (st->cache[i].s == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			st->cache[i].busy = 0;
+			return;
+		}
+	}
+	sqlite3_finalize(s);
+}
+
 int store_bind_text(sqlite3_stmt *s, int idx, const char *v)
 {
 	return v ? sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, idx);
@@ -354,6 +395,8 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	store_unlock_upload(st);
+	for (size_t i = 0; i < sizeof(st->cache) / sizeof(st->cache[0]); i++)
+		sqlite3_finalize(st->cache[i].s);
 	if (st->db)
 		sqlite3_close_v2(st->db);
 	free(st);
@@ -395,7 +438,7 @@ int store_meta_set(struct store *st, const char *key, const char *value, struct 
 
 int store_exec_ii(struct store *st, const char *sql, int64_t a, int64_t b, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, sql, e);
+	sqlite3_stmt *s = store_stmt(st, sql, e);
 	int rc = 0, n;
 
 	if (!s)
@@ -407,14 +450,14 @@ int store_exec_ii(struct store *st, const char *sql, int64_t a, int64_t b, struc
 		sqlite3_bind_int64(s, 2, b);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, e, "write");
-	sqlite3_finalize(s);
+	store_release(st, s);
 	return rc;
 }
 
 int store_query_i(struct store *st, const char *sql, int64_t a, int64_t b, int64_t dflt, int64_t *out,
                   struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, sql, e);
+	sqlite3_stmt *s = store_stmt(st, sql, e);
 	int rc = 0, n, step;
 
 	*out = dflt;
@@ -432,7 +475,7 @@ int store_query_i(struct store *st, const char *sql, int64_t a, int64_t b, int64
 	} else if (step != SQLITE_DONE) {
 		rc = store_fail(st, e, "read");
 	}
-	sqlite3_finalize(s);
+	store_release(st, s);
 	return rc;
 }
 

@@ -30,6 +30,11 @@ struct store {
 	char reg[33];       /* [agent] register */
 	char currency[4];   /* [agent] currency */
 	int lock_fd;        /* upload lock, -1 when not held */
+	struct {            /* prepared statements kept for reuse (store_stmt) */
+		const char *sql; /* the constant SQL text, by address */
+		sqlite3_stmt *s;
+		int busy;        /* handed out and not yet released */
+	} cache[48];
 };
 
 /* Opens the database at path. create: make it when missing (init only);
@@ -62,6 +67,15 @@ int store_fail(struct store *st, struct pa_err *e, const char *what);
  * store_meta_get copies the value into out ("" when absent). */
 int store_meta_get(struct store *st, const char *key, char *out, size_t outlen, struct pa_err *e);
 int store_meta_set(struct store *st, const char *key, const char *value, struct pa_err *e);
+
+/* Like store_prepare, for statements run often: sql must be a string
+ * constant (it is looked up by address); the statement stays prepared for
+ * the life of the store. Give it back with store_release, never finalize. */
+sqlite3_stmt *store_stmt(struct store *st, const char *sql, struct pa_err *e);
+
+/* Resets and unbinds a statement from store_stmt (finalizes one that did
+ * not fit the cache). NULL is fine. */
+void store_release(struct store *st, sqlite3_stmt *s);
 
 /* Binds a C string or NULL as SQL NULL. */
 int store_bind_text(sqlite3_stmt *s, int idx, const char *v);

@@ -32,7 +32,7 @@ static void put(cJSON *o, const char *name, sqlite3_stmt *s, int col)
 
 cJSON *up_customer_record(struct store *st, int64_t id, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_stmt(st,
 		"SELECT async_id, local_number, created_at, kind, first_name, last_name, organization_name,"
 		" email, phone, language, attributes FROM customer WHERE id = ?1", e);
 	cJSON *r = NULL, *attrs;
@@ -63,7 +63,7 @@ cJSON *up_customer_record(struct store *st, int64_t id, struct pa_err *e)
 	}
 	cJSON_AddItemToObject(r, "attributes", attrs);
 cleanup:
-	sqlite3_finalize(s);
+	store_release(st, s);
 	return r;
 }
 
@@ -81,7 +81,7 @@ static cJSON *customer_ref(sqlite3_stmt *s, int col_async, int col_account)
 
 static cJSON *address_record(struct store *st, int64_t id, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_stmt(st,
 		"SELECT a.async_id, c.async_id, c.account, a.purpose, a.is_primary, a.line1, a.line2, a.city,"
 		" a.region, a.postal_code, a.country FROM address a JOIN customer c ON c.id = a.customer_id"
 		" WHERE a.id = ?1", e);
@@ -107,13 +107,13 @@ static cJSON *address_record(struct store *st, int64_t id, struct pa_err *e)
 	put(r, "postal_code", s, 9);
 	put(r, "country", s, 10);
 cleanup:
-	sqlite3_finalize(s);
+	store_release(st, s);
 	return r;
 }
 
 static cJSON *txn_record_json(struct store *st, int64_t id, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT t.body, t.customer_id, c.async_id, c.account FROM txn t"
+	sqlite3_stmt *s = store_stmt(st, "SELECT t.body, t.customer_id, c.async_id, c.account FROM txn t"
 	                                    " LEFT JOIN customer c ON c.id = t.customer_id WHERE t.id = ?1", e);
 	cJSON *r = NULL;
 
@@ -134,7 +134,7 @@ static cJSON *txn_record_json(struct store *st, int64_t id, struct pa_err *e)
 	else
 		cJSON_AddItemToObject(r, "customer", customer_ref(s, 2, 3));
 cleanup:
-	sqlite3_finalize(s);
+	store_release(st, s);
 	return r;
 }
 
@@ -173,7 +173,7 @@ static int build_batch(struct store *st, int64_t bid, const char *batch_id, cons
 
 	cJSON_AddStringToObject(body, "batch_id", batch_id);
 	recs = cJSON_AddArrayToObject(body, "records");
-	ins = store_prepare(st, "INSERT INTO batch_member(batch, seq, kind, row, record_id) VALUES (?1, ?2, ?3, ?4, ?5)", e);
+	ins = store_stmt(st, "INSERT INTO batch_member(batch, seq, kind, row, record_id) VALUES (?1, ?2, ?3, ?4, ?5)", e);
 	if (!ins) {
 		rc = e->status;
 		goto cleanup;
@@ -211,7 +211,7 @@ static int build_batch(struct store *st, int64_t bid, const char *batch_id, cons
 	if (sqlite3_step(upd) != SQLITE_DONE)
 		rc = store_fail(st, e, "freeze batch");
 cleanup:
-	sqlite3_finalize(ins);
+	store_release(st, ins);
 	sqlite3_finalize(upd);
 	cJSON_Delete(body);
 	free(text);
@@ -282,9 +282,23 @@ static int freeze(struct store *st, const struct cfg *cfg, const char *prio, int
 		goto cleanup; /* one frozen meanwhile: send that first */
 	if ((rc = new_batch(st, bid, batch_id, e)))
 		goto cleanup;
-	qc = store_prepare(st,
-		"SELECT id FROM customer WHERE state = 'pending' AND batch_id IS NULL ORDER BY"
-		" (?1 IS NOT NULL AND id IN (SELECT customer_id FROM txn WHERE business_date = ?1)) DESC, id LIMIT ?2", e);
+	/* For eod, the customers its date's transactions name, and those
+	 * transactions, go first; then the rest, oldest first. Each query
+	 * walks a queue index and stops at its LIMIT. */
+	if (prio) {
+		qc = store_prepare(st, "SELECT id FROM customer WHERE state = 'pending' AND batch_id IS NULL"
+		                       " AND id IN (SELECT customer_id FROM txn WHERE business_date = ?2) ORDER BY id LIMIT ?1", e);
+		if (!qc) {
+			rc = e->status;
+			goto cleanup;
+		}
+		sqlite3_bind_int(qc, 1, max);
+		sqlite3_bind_text(qc, 2, prio, -1, SQLITE_TRANSIENT);
+		if ((rc = take(st, qc, 'c', *bid, m, &n, max, e)))
+			goto cleanup;
+		sqlite3_finalize(qc);
+	}
+	qc = store_prepare(st, "SELECT id FROM customer WHERE state = 'pending' AND batch_id IS NULL ORDER BY id LIMIT ?1", e);
 	qa = store_prepare(st,
 		"SELECT a.id FROM address a JOIN customer c ON c.id = a.customer_id"
 		" WHERE a.state = 'pending' AND a.batch_id IS NULL"
@@ -293,24 +307,29 @@ static int freeze(struct store *st, const struct cfg *cfg, const char *prio, int
 		"SELECT t.id FROM txn t LEFT JOIN customer c ON c.id = t.customer_id"
 		" WHERE t.state = 'pending' AND t.batch_id IS NULL"
 		" AND (t.customer_id IS NULL OR c.state IN ('uploaded', 'synced') OR c.batch_id = ?1)"
-		" ORDER BY (t.business_date = ?3) DESC, t.id LIMIT ?2", e);
+		" AND (?3 IS NULL OR t.business_date = ?3) ORDER BY t.id LIMIT ?2", e);
 	if (!qc || !qa || !qt) {
 		rc = e->status;
 		goto cleanup;
 	}
-	store_bind_text(qc, 1, prio);
-	sqlite3_bind_int(qc, 2, max);
-	if ((rc = take(st, qc, 'c', *bid, m, &n, max, e)))
+	sqlite3_bind_int(qc, 1, max - n);
+	if (n < max && (rc = take(st, qc, 'c', *bid, m, &n, max, e)))
 		goto cleanup;
 	sqlite3_bind_int64(qa, 1, *bid);
 	sqlite3_bind_int(qa, 2, max - n);
 	if (n < max && (rc = take(st, qa, 'a', *bid, m, &n, max, e)))
 		goto cleanup;
-	sqlite3_bind_int64(qt, 1, *bid);
-	sqlite3_bind_int(qt, 2, max - n);
-	store_bind_text(qt, 3, prio);
-	if (n < max && (rc = take(st, qt, 't', *bid, m, &n, max, e)))
-		goto cleanup;
+	for (int pass = prio ? 0 : 1; pass < 2 && n < max; pass++) {
+		sqlite3_reset(qt);
+		sqlite3_bind_int64(qt, 1, *bid);
+		sqlite3_bind_int(qt, 2, max - n);
+		if (pass == 0)
+			sqlite3_bind_text(qt, 3, prio, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(qt, 3);
+		if ((rc = take(st, qt, 't', *bid, m, &n, max, e)))
+			goto cleanup;
+	}
 	if (n == 0) {
 		*bid = 0;
 		store_rollback(st);
@@ -626,9 +645,7 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 			}
 		}
 	}
-	if (o->result != UP_DONE)
-		log_warn("batch %s: %s", batch_id, o->error);
-	{
+	if (o->result != UP_DONE) {
 		sqlite3_stmt *u = store_prepare(st, "UPDATE batch SET last_status = ?2, last_error = ?3 WHERE id = ?1", e);
 		if (u) {
 			sqlite3_bind_int64(u, 1, bid);
@@ -637,6 +654,7 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 			sqlite3_step(u);
 			sqlite3_finalize(u);
 		}
+		log_warn("batch %s: %s", batch_id, o->error);
 	}
 cleanup:
 	sqlite3_finalize(s);

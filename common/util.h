@@ -23,7 +23,7 @@ void util_rfc3339(time_t t, char out[21]);
 /* Parses RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z"; -1 when unreadable. */
 time_t util_parse_rfc3339(const char *s);
 
-/* Sleeps up to secs on CLOCK_MONOTONIC, returning early (within ~50 ms)
+/* Sleeps up to secs on CLOCK_MONOTONIC, returning early (within ~250 ms)
  * once *stop becomes non-zero. stop may be NULL. */
 void util_sleep(double secs, volatile sig_atomic_t *stop);
 
