@@ -15,6 +15,9 @@
 # passes LIMIT_MS (default 100).
 #
 #   BUILD=build tests/bench/40-status.sh      (KEEP=1 keeps the database)
+#
+# DB_ONLY=PATH builds the database at PATH and stops there: tests/bench/run
+# (make bench) measures status on it beside its reference, in its table.
 set -euo pipefail
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-build}
@@ -23,7 +26,8 @@ RUNS=${RUNS:-20}
 LIMIT_MS=${LIMIT_MS:-100}
 T=$(mktemp -d "${TMPDIR:-/tmp}/posagent-bench.XXXXXX")
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$T"' EXIT
-DB=$T/pos.db
+DB=${DB_ONLY:-$T/pos.db}
+rm -f "$DB" "$DB-wal" "$DB-shm"
 cat >"$T/pos.conf" <<CONF
 [agent]
 store = S0001
@@ -77,7 +81,10 @@ INSERT INTO meta(key, value) VALUES ('last_upload', '2026-11-25T09:00:00Z'), ('l
   ON CONFLICT(key) DO UPDATE SET value = excluded.value;
 COMMIT;
 SQL
+sqlite3 "$DB" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
 echo "built in $(($(date +%s) - t0)) s: $(du -h "$DB" | cut -f1), $(sqlite3 "$DB" 'SELECT count(*) FROM customer') customers, $(sqlite3 "$DB" 'SELECT count(*) FROM txn') transactions, $(sqlite3 "$DB" "SELECT count(*) FROM (SELECT DISTINCT business_date FROM txn)") dates"
+
+[ -z "${DB_ONLY:-}" ] || exit 0
 
 # measure LABEL ARGS...: RUNS runs of posagent ARGS; prints median and max ms.
 measure() {
