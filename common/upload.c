@@ -284,10 +284,12 @@ static int freeze(struct store *st, const struct cfg *cfg, const char *prio, int
 		goto cleanup;
 	/* For eod, the customers its date's transactions name, and those
 	 * transactions, go first; then the rest, oldest first. Each query
-	 * walks a queue index and stops at its LIMIT. */
+	 * walks its partial queue index (pending, in no batch) in id order and
+	 * stops at its LIMIT: INDEXED BY, because without statistics SQLite
+	 * would take the state index and sort every pending row per batch. */
 	if (prio) {
-		qc = store_prepare(st, "SELECT id FROM customer WHERE state = 'pending' AND batch_id IS NULL"
-		                       " AND id IN (SELECT customer_id FROM txn WHERE business_date = ?2) ORDER BY id LIMIT ?1", e);
+		qc = store_prepare(st, "SELECT id FROM customer INDEXED BY customer_queue WHERE state = 'pending'"
+		                       " AND batch_id IS NULL AND id IN (SELECT customer_id FROM txn WHERE business_date = ?2) ORDER BY id LIMIT ?1", e);
 		if (!qc) {
 			rc = e->status;
 			goto cleanup;
@@ -298,13 +300,14 @@ static int freeze(struct store *st, const struct cfg *cfg, const char *prio, int
 			goto cleanup;
 		sqlite3_finalize(qc);
 	}
-	qc = store_prepare(st, "SELECT id FROM customer WHERE state = 'pending' AND batch_id IS NULL ORDER BY id LIMIT ?1", e);
+	qc = store_prepare(st, "SELECT id FROM customer INDEXED BY customer_queue"
+	                       " WHERE state = 'pending' AND batch_id IS NULL ORDER BY id LIMIT ?1", e);
 	qa = store_prepare(st,
-		"SELECT a.id FROM address a JOIN customer c ON c.id = a.customer_id"
+		"SELECT a.id FROM address a INDEXED BY address_queue JOIN customer c ON c.id = a.customer_id"
 		" WHERE a.state = 'pending' AND a.batch_id IS NULL"
 		" AND (c.state IN ('uploaded', 'synced') OR c.batch_id = ?1) ORDER BY a.id LIMIT ?2", e);
 	qt = store_prepare(st,
-		"SELECT t.id FROM txn t LEFT JOIN customer c ON c.id = t.customer_id"
+		"SELECT t.id FROM txn t INDEXED BY txn_queue LEFT JOIN customer c ON c.id = t.customer_id"
 		" WHERE t.state = 'pending' AND t.batch_id IS NULL"
 		" AND (t.customer_id IS NULL OR c.state IN ('uploaded', 'synced') OR c.batch_id = ?1)"
 		" AND (?3 IS NULL OR t.business_date = ?3) ORDER BY t.id LIMIT ?2", e);
