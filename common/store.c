@@ -371,7 +371,11 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 	}
 	if ((rc = exec(st, "PRAGMA journal_mode=WAL", e, "open database")) ||
 	    (rc = exec(st, "PRAGMA synchronous=FULL", e, "open database")) ||
-	    (rc = exec(st, "PRAGMA foreign_keys=ON", e, "open database")))
+	    (rc = exec(st, "PRAGMA foreign_keys=ON", e, "open database")) ||
+	    /* 1 MiB of page cache (SQLite's default is 2): the work here is
+	     * index seeks and small transactions, and the service must stay
+	     * small whatever the backlog. */
+	    (rc = exec(st, "PRAGMA cache_size=-1024", e, "open database")))
 		goto cleanup;
 	rc = migrate(st, e);
 cleanup:
