@@ -136,7 +136,7 @@ static cJSON *cust_doc(sqlite3_stmt *s)
 /* Appends the addresses of customer id to doc["addresses"]. */
 static int add_addresses(struct store *st, int64_t id, cJSON *doc, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " ADDR_COLS " FROM address a JOIN customer c"
+	sqlite3_stmt *s = store_stmt(st, "SELECT " ADDR_COLS " FROM address a JOIN customer c"
 	                                    " ON c.id = a.customer_id WHERE a.customer_id = ?1 ORDER BY a.id", e);
 	cJSON *arr = cJSON_AddArrayToObject(doc, "addresses");
 	int step, rc = 0;
@@ -148,13 +148,13 @@ static int add_addresses(struct store *st, int64_t id, cJSON *doc, struct pa_err
 		cJSON_AddItemToArray(arr, addr_doc(s));
 	if (step != SQLITE_DONE)
 		rc = store_fail(st, e, "read addresses");
-	sqlite3_finalize(s);
+	store_release(st, s);
 	return rc;
 }
 
 int cust_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " CUST_COLS " FROM customer WHERE id = ?1", e);
+	sqlite3_stmt *s = store_stmt(st, "SELECT " CUST_COLS " FROM customer WHERE id = ?1", e);
 	cJSON *doc = NULL;
 	int rc = 0, step;
 
@@ -169,7 +169,7 @@ int cust_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
 		rc = err_set(e, EX_DATAERR, "unknown_customer", "customer", "no such customer");
 	else
 		rc = store_fail(st, e, "read customer");
-	sqlite3_finalize(s);
+	store_release(st, s);
 	if (!rc && (rc = add_addresses(st, id, doc, e)) != 0) {
 		cJSON_Delete(doc);
 		doc = NULL;
@@ -281,7 +281,7 @@ static int same_fields(struct store *st, int64_t id, const cJSON *rec, bool *sam
 /* Appends to arr the other customers with the same email or phone digits. */
 static int find_duplicates(struct store *st, int64_t id, const cJSON *rec, cJSON *arr, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_stmt(st,
 		"SELECT async_id, local_number, account, 'same_email' FROM customer"
 		" WHERE ?2 IS NOT NULL AND email = ?2 COLLATE NOCASE AND id <> ?1"
 		" UNION ALL SELECT async_id, local_number, account, 'same_phone' FROM customer"
@@ -306,7 +306,7 @@ static int find_duplicates(struct store *st, int64_t id, const cJSON *rec, cJSON
 	}
 	if (step != SQLITE_DONE)
 		rc = store_fail(st, e, "look for duplicates");
-	sqlite3_finalize(s);
+	store_release(st, s);
 	return rc;
 }
 

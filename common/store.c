@@ -408,7 +408,7 @@ void store_close(struct store *st)
 
 int store_meta_get(struct store *st, const char *key, char *out, size_t outlen, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT value FROM meta WHERE key = ?1", e);
+	sqlite3_stmt *s = store_stmt(st, "SELECT value FROM meta WHERE key = ?1", e);
 	int rc = 0, step;
 
 	out[0] = '\0';
@@ -420,13 +420,13 @@ int store_meta_get(struct store *st, const char *key, char *out, size_t outlen, 
 		util_copy(out, outlen, store_col_text(s, 0) ? store_col_text(s, 0) : "");
 	else if (step != SQLITE_DONE)
 		rc = store_fail(st, e, "read bookkeeping");
-	sqlite3_finalize(s);
+	store_release(st, s);
 	return rc;
 }
 
 int store_meta_set(struct store *st, const char *key, const char *value, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+	sqlite3_stmt *s = store_stmt(st, "INSERT INTO meta(key, value) VALUES (?1, ?2)"
 	                                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value", e);
 	int rc = 0;
 
@@ -436,7 +436,7 @@ int store_meta_set(struct store *st, const char *key, const char *value, struct 
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, e, "write bookkeeping");
-	sqlite3_finalize(s);
+	store_release(st, s);
 	return rc;
 }
 
