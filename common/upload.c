@@ -161,10 +161,13 @@ static cJSON *member_record(struct store *st, const struct member *m, char *rid,
 static int build_batch(struct store *st, int64_t bid, const char *batch_id, const struct member *m, int n,
                        struct pa_err *e)
 {
-	static const char *const mark[] = {
-		"UPDATE customer SET batch_id = ?2 WHERE id = ?1",
-		"UPDATE address SET batch_id = ?2 WHERE id = ?1",
-		"UPDATE txn SET batch_id = ?2 WHERE id = ?1",
+	static const char *const mark[] = { /* one statement a kind, not a row */
+		"UPDATE customer SET batch_id = ?1 WHERE id IN"
+		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'customer')",
+		"UPDATE address SET batch_id = ?1 WHERE id IN"
+		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'address')",
+		"UPDATE txn SET batch_id = ?1 WHERE id IN"
+		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'txn')",
 	};
 	sqlite3_stmt *ins = NULL, *upd = NULL;
 	cJSON *body = cJSON_CreateObject(), *recs;
@@ -180,7 +183,6 @@ static int build_batch(struct store *st, int64_t bid, const char *batch_id, cons
 	}
 	for (int i = 0; i < n; i++) {
 		cJSON *r = member_record(st, &m[i], rid, sizeof(rid), e);
-		int k = m[i].kind == 'c' ? 0 : m[i].kind == 'a' ? 1 : 2;
 		if (!r) {
 			rc = e->status;
 			goto cleanup;
@@ -196,9 +198,10 @@ static int build_batch(struct store *st, int64_t bid, const char *batch_id, cons
 			rc = store_fail(st, e, "freeze batch");
 			goto cleanup;
 		}
-		if ((rc = store_exec_ii(st, mark[k], m[i].row, bid, e)))
-			goto cleanup;
 	}
+	for (int k = 0; k < 3; k++)
+		if ((rc = store_exec_ii(st, mark[k], bid, 0, e)))
+			goto cleanup;
 	text = cJSON_PrintUnformatted(body);
 	upd = store_prepare(st, "UPDATE batch SET body = ?2, records = ?3 WHERE id = ?1", e);
 	if (!upd || !text) {
