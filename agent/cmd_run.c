@@ -155,8 +155,10 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Check everything once before starting: a broken setup exits at once
 	 * with its code (systemd shows why). */
-	if ((rc = cli_open(c, &st, &e)) || (rc = cli_hq(c, &stop_threads, &probe, &e)))
+	if ((rc = cli_open(c, &st, &e)) || (rc = cli_hq(c, &stop_threads, &probe, &e))) {
+		store_close(st);
 		return cli_fail(c, &e);
+	}
 	store_close(st);
 	hq_client_free(probe);
 	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
