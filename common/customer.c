@@ -58,8 +58,7 @@ static int val_fail(struct pa_err *e, const struct val_err *ve)
 	return err_set(e, EX_DATAERR, ve->code, ve->field, "%s", ve->message);
 }
 
-/* "first last org" for the search index. */
-static void search_name(const cJSON *rec, char *out, size_t n)
+void cust_search_name(const cJSON *rec, char *out, size_t n)
 {
 	const char *parts[3] = {str(rec, "first_name"), str(rec, "last_name"), str(rec, "organization_name")};
 	size_t used = 0;
@@ -244,7 +243,7 @@ static void bind_fields(sqlite3_stmt *s, const cJSON *rec)
 	for (int i = 1; i < 7; i++)
 		store_bind_text(s, 3 + i, str(rec, cust_fields[i]));
 	sqlite3_bind_text(s, 10, atext ? atext : "{}", -1, SQLITE_TRANSIENT);
-	search_name(rec, sname, sizeof(sname));
+	cust_search_name(rec, sname, sizeof(sname));
 	sqlite3_bind_text(s, 11, sname, -1, SQLITE_TRANSIENT);
 	if (phone && val_phone_digits(phone, digits, sizeof(digits)) > 0)
 		sqlite3_bind_text(s, 12, digits, -1, SQLITE_TRANSIENT);

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/customer.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/validate.h"
 
 #define CURSOR_MAX 512
 
@@ -156,26 +158,9 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 		id = by_async ? by_async : by_account;
 	}
 	atext = cJSON_IsObject(attrs) ? cJSON_PrintUnformatted(attrs) : NULL;
-	{
-		const char *parts[3] = {str(cu, "first_name"), str(cu, "last_name"), str(cu, "organization_name")};
-		size_t used = 0;
-		for (int i = 0; i < 3; i++) {
-			int w;
-			if (!parts[i] || !*parts[i])
-				continue;
-			w = snprintf(sname + used, sizeof(sname) - used, "%s%s", used ? " " : "", parts[i]);
-			if (w < 0 || (size_t)w >= sizeof(sname) - used)
-				break;
-			used += (size_t)w;
-		}
-	}
-	if (str(cu, "phone")) {
-		size_t j = 0;
-		for (const char *p = str(cu, "phone"); *p && j + 1 < sizeof(digits); p++)
-			if (*p >= '0' && *p <= '9')
-				digits[j++] = *p;
-		digits[j] = '\0';
-	}
+	cust_search_name(cu, sname, sizeof(sname));
+	if (str(cu, "phone"))
+		val_phone_digits(str(cu, "phone"), digits, sizeof(digits));
 	util_rfc3339(time(NULL), now);
 	if (id)
 		s = store_prepare(st,
