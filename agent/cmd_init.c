@@ -32,11 +32,11 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		cJSON *doc = cJSON_CreateObject();
 		cJSON_AddStringToObject(doc, "database", c->cfg.database);
-		cJSON_AddNumberToObject(doc, "schema_version", STORE_SCHEMA_VERSION);
+		cJSON_AddNumberToObject(doc, "schema_version", store_schema_version());
 		cli_print_json(doc);
 		cJSON_Delete(doc);
 	} else {
-		printf("database %s ready (schema version %d)\n", c->cfg.database, STORE_SCHEMA_VERSION);
+		printf("database %s ready (schema version %d)\n", c->cfg.database, store_schema_version());
 	}
 	store_close(st);
 	return 0;

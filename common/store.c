@@ -13,7 +13,9 @@
 
 /*
  * The schema, one entry per version: migrations[i] takes a database from
- * user_version i to i + 1. Append only; never edit a released entry.
+ * user_version i to i + 1. Append only; never edit a released entry
+ * (0.1.0 shipped version 1). Each change of the schema is one new entry
+ * at the end, with a comment naming what it is for.
  */
 static const char *const migrations[] = {
 	/* 0 -> 1: the first schema. */
@@ -140,6 +142,11 @@ static const char *const migrations[] = {
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_schema_version(void)
+{
+	return N_MIGRATIONS;
+}
 
 int store_fail(struct store *st, struct pa_err *e, const char *what)
 {
@@ -271,7 +278,7 @@ static int user_version(struct store *st, struct pa_err *e)
 	return v;
 }
 
-/* Brings the schema to STORE_SCHEMA_VERSION inside one write transaction,
+/* Brings the schema to store_schema_version() inside one write transaction,
  * one migration at a time. Returns 0 or a status. */
 static int migrate(struct store *st, struct pa_err *e)
 {

@@ -21,7 +21,9 @@
 
 #include "common/err.h"
 
-#define STORE_SCHEMA_VERSION 1
+/* The schema version this program brings a database to (the number of
+ * migrations in common/store.c). */
+int store_schema_version(void);
 
 struct store {
 	sqlite3 *db;
@@ -40,7 +42,7 @@ struct store {
 /* Opens the database at path. create: make it when missing (init only);
  * otherwise a missing file, a directory, a read-only file or a file that is
  * not a SQLite database is EX_IOERR with a message saying what to do. Sets
- * the pragmas and brings the schema up to STORE_SCHEMA_VERSION (a newer file
+ * the pragmas and brings the schema up to store_schema_version() (a newer file
  * than this program knows is EX_IOERR). Returns 0 with *out, or a status. */
 int store_open(const char *path, bool create, struct store **out, struct pa_err *e);
 

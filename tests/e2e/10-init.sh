@@ -13,7 +13,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 setup
 
-SCHEMA=1 # STORE_SCHEMA_VERSION of common/store.h
+# the schema version: one migration per "/* N -> N+1" entry in common/store.c
+SCHEMA=$(grep -cE "^\s*/\* [0-9]+ -> [0-9]+:" "$TOP/common/store.c")
+[ "$SCHEMA" -ge 1 ] || fail "no migrations found in common/store.c"
 
 mode_ok() { # FILE: no bit outside 0660
 	local m

@@ -7,7 +7,7 @@
  * transactions are committed, rolled back and locked out; an upload batch
  * is released with store_batch_drop.
  * What must hold: only create makes a file, mode 0660 at most (its -wal and
- * -shm too) whatever the umask; the schema reaches STORE_SCHEMA_VERSION in
+ * -shm too) whatever the umask; the schema reaches store_schema_version() in
  * WAL mode with synchronous=FULL and foreign keys on; every unusable file
  * is EX_IOERR with a code and a message naming the path, and is left as it
  * was; a database locked past the busy timeout is EX_TEMPFAIL; a dropped
@@ -169,7 +169,7 @@ static void test_create(void **state)
 	assert_int_equal(store_open(f->db, true, &f->st, &f->e), 0);
 	assert_non_null(f->st);
 	mode_at_most_0660(f->db);
-	assert_int_equal(st_int(f->st, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(st_int(f->st, "PRAGMA user_version"), store_schema_version());
 	assert_int_equal(st_int(f->st, "PRAGMA synchronous"), 2); /* FULL */
 	assert_int_equal(st_int(f->st, "PRAGMA foreign_keys"), 1);
 	assert_true(st_int(f->st, "PRAGMA busy_timeout") >= 1000);
@@ -210,7 +210,7 @@ static void test_reopen(void **state)
 	assert_int_equal(store_open(f->db, false, &f->st, &f->e), 0);
 	assert_int_equal(store_meta_get(f->st, "cursor", v, sizeof(v), &f->e), 0);
 	assert_string_equal(v, "c-41");
-	assert_int_equal(st_int(f->st, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(st_int(f->st, "PRAGMA user_version"), store_schema_version());
 }
 
 /* user_version 0 (an empty file, or one an older build left) is upgraded. */
@@ -222,7 +222,7 @@ static void test_upgrade_from_0(void **state)
 	assert_non_null(fp);
 	fclose(fp);
 	assert_int_equal(store_open(f->db, false, &f->st, &f->e), 0);
-	assert_int_equal(st_int(f->st, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(st_int(f->st, "PRAGMA user_version"), store_schema_version());
 	assert_int_equal(st_int(f->st, "SELECT count(*) FROM customer"), 0);
 	store_close(f->st);
 	f->st = NULL;
@@ -230,7 +230,7 @@ static void test_upgrade_from_0(void **state)
 	assert_int_equal(unlink(f->db), 0);
 	raw_exec(f->db, "PRAGMA user_version = 0; CREATE TABLE leftover(x); INSERT INTO leftover VALUES (7);");
 	assert_int_equal(store_open(f->db, true, &f->st, &f->e), 0);
-	assert_int_equal(st_int(f->st, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(st_int(f->st, "PRAGMA user_version"), store_schema_version());
 	assert_int_equal(st_int(f->st, "SELECT x FROM leftover"), 7);
 	assert_int_equal(st_int(f->st, "SELECT count(*) FROM statement"), 0);
 }
@@ -241,13 +241,13 @@ static void test_newer_refused(void **state)
 	struct fx *f = *state;
 	char sql[80], want[16];
 
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; CREATE TABLE future(x);", STORE_SCHEMA_VERSION + 1);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; CREATE TABLE future(x);", store_schema_version() + 1);
 	raw_exec(f->db, sql);
 	refused(f, f->db, false, "database_too_new");
-	snprintf(want, sizeof(want), "%d", STORE_SCHEMA_VERSION + 1);
+	snprintf(want, sizeof(want), "%d", store_schema_version() + 1);
 	assert_non_null(strstr(f->e.message, want));
 	refused(f, f->db, true, "database_too_new");
-	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION + 1);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), store_schema_version() + 1);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name = 'customer'"), 0);
 	raw_exec(f->db, "PRAGMA user_version = 1000");
 	refused(f, f->db, false, "database_too_new");
