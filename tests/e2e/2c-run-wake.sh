@@ -14,7 +14,9 @@ set -euo pipefail
 setup
 hq_start
 BATCHES=/v1/stores/S0001/registers/R01/batches
-printf '[sync]\nidle_interval = 3600\nretry_max = 300\nlong_poll = 2\n' >>"$CONF"
+conf_set "$CONF" sync idle_interval 3600
+conf_set "$CONF" sync retry_max 300
+conf_set "$CONF" sync long_poll 2
 pr init >/dev/null
 SOCK=$DB-wake
 pid=
