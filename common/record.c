@@ -663,28 +663,24 @@ int rec_batch_release(struct store *st, int64_t bid, struct pa_err *e)
 	return 0;
 }
 
-int rec_split(struct store *st, int64_t bid, int *rejected, struct pa_err *e)
+int rec_split(struct store *st, int64_t bid, int *split_done, struct pa_err *e)
 {
 	struct rec_ref m[REC_MAX_BATCH];
 	char batch_id[UUID_LEN + 1];
 	int n = 0, rc, half;
 	int64_t b1 = 0, b2 = 0;
 
-	*rejected = 0;
+	*split_done = 0;
 	if ((rc = store_begin(st, true, e)))
 		return rc;
-	if ((rc = rec_batch_members(st, bid, m, NULL, &n, e)) || (rc = rec_batch_release(st, bid, e)))
+	if ((rc = rec_batch_members(st, bid, m, NULL, &n, e)) || n <= 1)
 		goto cleanup;
-	if (n <= 1) {
-		if (n == 1 && !(rc = rec_rejected(st, m[0].kind, m[0].row, "payload_too_large",
-		                                  "HQ refused this record as too large (413)", e)))
-			*rejected = 1;
-		goto cleanup;
-	}
 	half = n / 2;
-	if ((rc = new_batch(st, &b1, batch_id, e)) || (rc = build_batch(st, b1, batch_id, m, half, e)) ||
-	    (rc = new_batch(st, &b2, batch_id, e)) || (rc = build_batch(st, b2, batch_id, m + half, n - half, e)))
+	if ((rc = rec_batch_release(st, bid, e)) || (rc = new_batch(st, &b1, batch_id, e)) ||
+	    (rc = build_batch(st, b1, batch_id, m, half, e)) || (rc = new_batch(st, &b2, batch_id, e)) ||
+	    (rc = build_batch(st, b2, batch_id, m + half, n - half, e)))
 		goto cleanup;
+	*split_done = 1;
 	log_info("HQ found a batch of %d records too large: split in %d and %d", n, half, n - half);
 cleanup:
 	if (!rc)

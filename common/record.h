@@ -112,9 +112,11 @@ int rec_requeue_txn(struct store *st, const char *txn_id, const char *date, int 
 int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct pa_err *e);
 
 /* 413: drops batch bid and freezes its members again in two batches of
- * half the size, same order, new ids and keys. A batch of one record is
- * rejected locally (payload_too_large): *rejected = 1. Own transaction. */
-int rec_split(struct store *st, int64_t bid, int *rejected, struct pa_err *e);
+ * half the size, same order, new ids and keys: *split_done = 1. A batch
+ * of one record (far below HQ's limit: halving cannot explain the 413) is
+ * left as it is, never rejected: *split_done = 0, the caller flags it and
+ * retries with backoff. Own transaction. */
+int rec_split(struct store *st, int64_t bid, int *split_done, struct pa_err *e);
 
 /* Drops batch bid: its members go back to the queue (pending, no batch),
  * the batch and its member rows are deleted. Not an answer from HQ. */

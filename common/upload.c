@@ -13,6 +13,23 @@ cJSON *up_customer_record(struct store *st, int64_t id, struct pa_err *e)
 	return rec_record(st, REC_CUSTOMER, id, e);
 }
 
+/* Marks batch bid for a person (status, doctor) with why. Returns 0 or a
+ * status. */
+static int flag_batch(struct store *st, int64_t bid, const char *why, struct pa_err *e)
+{
+	sqlite3_stmt *f = store_prepare(st, "UPDATE batch SET flagged = ?2 WHERE id = ?1", e);
+	int rc = 0;
+
+	if (!f)
+		return e->status;
+	sqlite3_bind_int64(f, 1, bid);
+	sqlite3_bind_text(f, 2, why, -1, SQLITE_STATIC);
+	if (sqlite3_step(f) != SQLITE_DONE)
+		rc = store_fail(st, e, "flag batch");
+	sqlite3_finalize(f);
+	return rc;
+}
+
 /* "HQ answered 503: code: message" from an error reply, into buf. */
 static void describe(const struct hq_response *r, char *buf, size_t n)
 {
@@ -103,9 +120,15 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 		o->result = UP_RETRY;
 		snprintf(o->error, sizeof(o->error), "HQ's reply to batch %s does not match it; will resend", batch_id);
 	} else if (r.status == 413) {
-		o->result = UP_DONE;
-		rc = rec_split(st, bid, &o->rejected, e);
+		int split_done = 0;
+		if ((rc = rec_split(st, bid, &split_done, e)))
+			goto cleanup;
+		o->result = split_done ? UP_DONE : UP_RETRY;
 		describe(&r, o->error, sizeof(o->error));
+		if (!split_done && (rc = flag_batch(st, bid, "HQ answered 413 (too large) to a batch of one record, "
+		                                             "far below its 4 MiB limit; kept and retried with backoff",
+		                                    e)))
+			goto cleanup;
 	} else if (r.status == 422) {
 		/* Not stored by HQ: freeze the members again under new ids. */
 		if ((rc = store_begin(st, true, e)) || (rc = rec_batch_release(st, bid, e)) || (rc = store_commit(st, e)))
@@ -122,15 +145,8 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 		 * ask again later, same key, not at once. */
 		if (r.status == 409 && o->retry_after < 1)
 			o->retry_after = 1;
-		if (r.status == 400) {
-			sqlite3_stmt *f = store_prepare(st, "UPDATE batch SET flagged = ?2 WHERE id = ?1", e);
-			if (f) {
-				sqlite3_bind_int64(f, 1, bid);
-				sqlite3_bind_text(f, 2, o->error, -1, SQLITE_STATIC);
-				sqlite3_step(f);
-				sqlite3_finalize(f);
-			}
-		}
+		if (r.status == 400 && (rc = flag_batch(st, bid, o->error, e)))
+			goto cleanup;
 	}
 	if (o->result != UP_DONE) {
 		sqlite3_stmt *u = store_prepare(st, "UPDATE batch SET last_status = ?2, last_error = ?3 WHERE id = ?1", e);
