@@ -103,6 +103,11 @@ const char *http_header(const struct hq_request *rq, const char *name);
 /* The value of query argument name, or NULL. */
 const char *http_query(const struct hq_request *rq, const char *name);
 
+#define HQ_REVISION "2026-11-30" /* the HQ-API.md revision this HQ implements */
+
+/* Sets health's "revision" ("" leaves it out: an HQ older than it). */
+void api_set_revision(const char *revision);
+
 /* Answers a /v1 request into *rp (always filled). */
 void api_handle(const struct hq_request *rq, struct hq_reply *rp);
 
@@ -208,6 +213,11 @@ int feed_publish(const char *store, cJSON *change);
 /* Publishes the `customer` change of customers row id (its full record and
  * addresses) to its store. Caller holds db_lock in a transaction. */
 int feed_publish_customer(int64_t customer_id);
+
+/* The `customer` change document of customers row id (account null when
+ * it has none) into *out, its store into store. Caller holds db_lock.
+ * Returns 0 or -1. */
+int feed_customer_doc(int64_t customer_id, cJSON **out, char store[HQ_ID_MAX]);
 
 /* Wakes long polls after a commit that published changes. */
 void feed_notify(void);
