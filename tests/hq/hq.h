@@ -263,9 +263,10 @@ void sync_mode_text(char *out, size_t n);
 int sync_after_batch(bool accepted_customers);
 
 /* Assigns accounts to at most max (negative: all) pending customers in
- * acceptance order, accepted before due_ms (negative: any time). Caller
- * holds db_lock in a transaction. Appends {"async_id","account"} to done
- * when not NULL. Returns how many, -1 on error. */
+ * acceptance order, accepted before due_ms (negative: any time), and
+ * address ids to their addresses. Caller holds db_lock in a transaction.
+ * Appends {"async_id","account","addresses":[{"async_id","address_id"}]}
+ * to done when not NULL. Returns how many, -1 on error. */
 int sync_assign(long max, int64_t due_ms, cJSON *done);
 
 /* Takes the next account number ("C000001"...) into out[24]. Caller holds
