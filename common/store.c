@@ -139,6 +139,41 @@ static const char *const migrations[] = {
 	" posting_id TEXT,"
 	" frozen_at INTEGER NOT NULL, posted_at INTEGER,"
 	" last_code TEXT, last_message TEXT) WITHOUT ROWID;",
+
+	/* 1 -> 2: issue 12, edits after upload: update records, HQ's base
+	 * values under them, a customer's HQ version, batch members of the
+	 * update kinds. */
+	"CREATE TABLE record_update ("
+	" id INTEGER PRIMARY KEY,"
+	" update_id TEXT NOT NULL UNIQUE,"
+	" kind TEXT NOT NULL CHECK (kind IN ('customer_update','address_update')),"
+	" row INTEGER NOT NULL,"                    /* customer.id or address.id */
+	" customer_id INTEGER NOT NULL,"            /* the customer (of the address) */
+	" fields TEXT NOT NULL,"                    /* JSON object: what changed */
+	" state TEXT NOT NULL CHECK (state IN ('pending','accepted','rejected')),"
+	" version INTEGER,"                         /* HQ's customer version after it */
+	" created_at TEXT NOT NULL,"
+	" waiting_since INTEGER, batch_id INTEGER, last_code TEXT, last_message TEXT,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX record_update_row ON record_update(kind, row);"
+	"CREATE INDEX record_update_customer ON record_update(customer_id);"
+	"CREATE INDEX record_update_queue ON record_update(id) WHERE state = 'pending' AND batch_id IS NULL;"
+	"CREATE INDEX record_update_state ON record_update(state, waiting_since);"
+	"CREATE INDEX record_update_batch ON record_update(batch_id) WHERE batch_id IS NOT NULL;"
+	/* HQ's values of a record while updates of it live here: what
+	 * --discard-update restores, and what the overlay starts from. */
+	"CREATE TABLE record_base ("
+	" kind TEXT NOT NULL, row INTEGER NOT NULL, fields TEXT NOT NULL,"
+	" PRIMARY KEY (kind, row)) WITHOUT ROWID;"
+	"ALTER TABLE customer ADD COLUMN version INTEGER;"   /* of HQ's last customer change applied */
+	"CREATE TABLE batch_member_2 ("
+	" batch INTEGER NOT NULL REFERENCES batch(id), seq INTEGER NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('customer','address','txn','customer_update','address_update')),"
+	" row INTEGER NOT NULL, record_id TEXT NOT NULL,"
+	" PRIMARY KEY (batch, seq)) WITHOUT ROWID;"
+	"INSERT INTO batch_member_2 SELECT batch, seq, kind, row, record_id FROM batch_member;"
+	"DROP TABLE batch_member;"
+	"ALTER TABLE batch_member_2 RENAME TO batch_member;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -497,6 +532,7 @@ int store_batch_drop(struct store *st, int64_t batch, struct pa_err *e)
 	if ((rc = store_exec_ii(st, "UPDATE customer SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
 	    (rc = store_exec_ii(st, "UPDATE address SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
 	    (rc = store_exec_ii(st, "UPDATE txn SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
+	    (rc = store_exec_ii(st, "UPDATE record_update SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
 	    (rc = store_exec_ii(st, "DELETE FROM batch_member WHERE batch = ?1", batch, 0, e)) ||
 	    (rc = store_exec_ii(st, "DELETE FROM batch WHERE id = ?1", batch, 0, e)))
 		return rc;

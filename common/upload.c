@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/update.h"
 #include "common/util.h"
 
 #define MAX_MEMBERS 500 /* HQ-API's largest batch */
 
-/* A batch member: kind 'c' customer, 'a' address, 't' transaction. */
+/* A batch member: kind 'c' customer, 'a' address, 't' transaction,
+ * 'u' customer_update, 'v' address_update (row: record_update.id). */
 struct member {
 	char kind;
 	int64_t row;
@@ -17,7 +19,21 @@ struct member {
 
 static const char *kind_name(char k)
 {
-	return k == 'c' ? "customer" : k == 'a' ? "address" : "txn";
+	return k == 'c' ? "customer" : k == 'a' ? "address" : k == 'u' ? "customer_update"
+	       : k == 'v' ? "address_update" : "txn";
+}
+
+/* The member kind of a batch_member.kind text. */
+static char kind_of(const char *name)
+{
+	return strcmp(name, "customer") == 0 ? 'c' : strcmp(name, "address") == 0 ? 'a'
+	       : strcmp(name, "customer_update") == 0 ? 'u' : strcmp(name, "address_update") == 0 ? 'v' : 't';
+}
+
+/* Index of a member kind in the per-kind SQL arrays below (updates: 3). */
+static int kind_index(char k)
+{
+	return k == 'c' ? 0 : k == 'a' ? 1 : k == 't' ? 2 : 3;
 }
 
 /* Adds name: column text or null. */
@@ -141,9 +157,14 @@ cleanup:
 /* The record of a member, and its id (async id or txn_id) in rid. */
 static cJSON *member_record(struct store *st, const struct member *m, char *rid, size_t n, struct pa_err *e)
 {
-	cJSON *r = m->kind == 'c' ? up_customer_record(st, m->row, e)
-	           : m->kind == 'a' ? address_record(st, m->row, e) : txn_record_json(st, m->row, e);
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, m->kind == 't' ? "txn_id" : "async_id");
+	cJSON *r;
+	const cJSON *id;
+
+	if (m->kind == 'u' || m->kind == 'v')
+		return upd_record(st, m->row, rid, n, e);
+	r = m->kind == 'c' ? up_customer_record(st, m->row, e)
+	    : m->kind == 'a' ? address_record(st, m->row, e) : txn_record_json(st, m->row, e);
+	id = cJSON_GetObjectItemCaseSensitive(r, m->kind == 't' ? "txn_id" : "async_id");
 
 	if (r && !cJSON_IsString(id)) {
 		err_set(e, EX_IOERR, "database_corrupt", NULL, "%s %lld has no id", kind_name(m->kind),
@@ -168,6 +189,8 @@ static int build_batch(struct store *st, int64_t bid, const char *batch_id, cons
 		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'address')",
 		"UPDATE txn SET batch_id = ?1 WHERE id IN"
 		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'txn')",
+		"UPDATE record_update SET batch_id = ?1 WHERE id IN (SELECT row FROM batch_member"
+		" WHERE batch = ?1 AND kind IN ('customer_update', 'address_update'))",
 	};
 	sqlite3_stmt *ins = NULL, *upd = NULL;
 	cJSON *body = cJSON_CreateObject(), *recs;
@@ -199,7 +222,7 @@ static int build_batch(struct store *st, int64_t bid, const char *batch_id, cons
 			goto cleanup;
 		}
 	}
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < 4; k++)
 		if ((rc = store_exec_ii(st, mark[k], bid, 0, e)))
 			goto cleanup;
 	text = cJSON_PrintUnformatted(body);
@@ -252,6 +275,7 @@ static int take(struct store *st, sqlite3_stmt *s, char k, int64_t bid, struct m
 		"UPDATE customer SET batch_id = ?2 WHERE id = ?1",
 		"UPDATE address SET batch_id = ?2 WHERE id = ?1",
 		"UPDATE txn SET batch_id = ?2 WHERE id = ?1",
+		"UPDATE record_update SET batch_id = ?2 WHERE id = ?1",
 	};
 	int step = SQLITE_DONE, rc = 0, first = *n;
 
@@ -264,7 +288,38 @@ static int take(struct store *st, sqlite3_stmt *s, char k, int64_t bid, struct m
 		return store_fail(st, e, "pick records to upload");
 	sqlite3_reset(s);
 	for (int i = first; i < *n && !rc; i++)
-		rc = store_exec_ii(st, mark[k == 'c' ? 0 : k == 'a' ? 1 : 2], m[i].row, bid, e);
+		rc = store_exec_ii(st, mark[kind_index(k)], m[i].row, bid, e);
+	return rc;
+}
+
+/* Appends the updates ready to go (issue 12): pending, in no batch, whose
+ * record HQ has accepted or that goes up earlier in this batch; in the
+ * order they were made. */
+static int take_updates(struct store *st, int64_t bid, struct member *m, int *n, int max, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT u.id, u.kind = 'address_update' FROM record_update u INDEXED BY record_update_queue"
+		" JOIN customer c ON c.id = u.customer_id LEFT JOIN address a ON u.kind = 'address_update' AND a.id = u.row"
+		" WHERE u.state = 'pending' AND u.batch_id IS NULL AND CASE u.kind"
+		"  WHEN 'customer_update' THEN c.state IN ('uploaded', 'synced') OR c.batch_id = ?1"
+		"  ELSE a.state NOT IN ('pending', 'rejected') OR a.batch_id = ?1 END"
+		" ORDER BY u.id LIMIT ?2", e);
+	int step = SQLITE_DONE, rc = 0, first = *n;
+
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, bid);
+	sqlite3_bind_int(s, 2, max - *n);
+	while (*n < max && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		m[*n].kind = sqlite3_column_int(s, 1) ? 'v' : 'u';
+		m[*n].row = sqlite3_column_int64(s, 0);
+		(*n)++;
+	}
+	if (*n < max && step != SQLITE_DONE)
+		rc = store_fail(st, e, "pick updates to upload");
+	store_release(st, s);
+	for (int i = first; i < *n && !rc; i++)
+		rc = store_exec_ii(st, "UPDATE record_update SET batch_id = ?2 WHERE id = ?1", m[i].row, bid, e);
 	return rc;
 }
 
@@ -325,6 +380,8 @@ static int freeze(struct store *st, const struct cfg *cfg, const char *prio, int
 	sqlite3_bind_int(qa, 2, max - n);
 	if (n < max && (rc = take(st, qa, 'a', *bid, m, &n, max, e)))
 		goto cleanup;
+	if (n < max && (rc = take_updates(st, *bid, m, &n, max, e)))
+		goto cleanup;
 	for (int pass = prio ? 0 : 1; pass < 2 && n < max; pass++) {
 		sqlite3_reset(qt);
 		sqlite3_bind_int64(qt, 1, *bid);
@@ -368,7 +425,7 @@ static int members(struct store *st, int64_t bid, struct member *m, char (*rid)[
 		return e->status;
 	sqlite3_bind_int64(s, 1, bid);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW && *n < MAX_MEMBERS) {
-		m[*n].kind = store_col_text(s, 0)[0] == 'c' ? 'c' : store_col_text(s, 0)[0] == 'a' ? 'a' : 't';
+		m[*n].kind = kind_of(store_col_text(s, 0));
 		m[*n].row = sqlite3_column_int64(s, 1);
 		if (rid)
 			util_copy(rid[*n], 80, store_col_text(s, 2));
@@ -403,8 +460,12 @@ static int split(struct store *st, int64_t bid, struct up_outcome *o, struct pa_
 			"UPDATE txn SET state = 'rejected', last_code = 'payload_too_large',"
 			" last_message = 'HQ refused this record as too large (413)' WHERE id = ?1",
 		};
-		if (n == 1)
-			rc = store_exec_ii(st, rej[m[0].kind == 'c' ? 0 : m[0].kind == 'a' ? 1 : 2], m[0].row, 0, e);
+		bool deferred;
+		if (n == 1 && (m[0].kind == 'u' || m[0].kind == 'v'))
+			rc = upd_rejected(st, m[0].row, "payload_too_large", "HQ refused this record as too large (413)",
+			                  &deferred, e);
+		else if (n == 1)
+			rc = store_exec_ii(st, rej[kind_index(m[0].kind)], m[0].row, 0, e);
 		o->rejected = n;
 		goto cleanup;
 	}
@@ -417,6 +478,37 @@ cleanup:
 	if (!rc)
 		rc = store_commit(st, e);
 	store_rollback(st);
+	return rc;
+}
+
+/* Applies HQ's result r for update member mb (issue 12): accepted or
+ * duplicate with HQ's version, rejected, or deferred while its record is
+ * not accepted here. Inside apply's transaction. */
+static int apply_update(struct store *st, const struct member *mb, const cJSON *r, const char *rid,
+                        struct up_outcome *o, struct pa_err *e)
+{
+	const char *status = cJSON_GetObjectItemCaseSensitive(r, "status")->valuestring;
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(r, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(r, "message");
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(r, "version");
+	bool deferred = false;
+	int rc;
+
+	if (strcmp(status, "rejected") != 0) {
+		int64_t v = cJSON_IsNumber(ver) && ver->valuedouble >= 0 && ver->valuedouble < 9e15
+		            ? (int64_t)ver->valuedouble : -1;
+		o->accepted++;
+		return upd_accepted(st, mb->row, v, e);
+	}
+	rc = upd_rejected(st, mb->row, cJSON_IsString(code) ? code->valuestring : "rejected",
+	                  cJSON_IsString(msg) ? msg->valuestring : "rejected by HQ", &deferred, e);
+	if (deferred) {
+		o->deferred++;
+	} else {
+		o->rejected++;
+		log_warn("HQ rejected %s %s: %s", kind_name(mb->kind), rid,
+		         cJSON_IsString(code) ? code->valuestring : "rejected");
+	}
 	return rc;
 }
 
@@ -480,8 +572,10 @@ static int apply(struct store *st, int64_t bid, const char *batch_id, const char
 		const char *status = cJSON_GetObjectItemCaseSensitive(r, "status")->valuestring;
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(r, "code");
 		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(r, "message");
-		int k = m[i].kind == 'c' ? 0 : m[i].kind == 'a' ? 1 : 2;
-		if (strcmp(status, "rejected") != 0) {
+		int k = kind_index(m[i].kind);
+		if (k == 3) {
+			rc = apply_update(st, &m[i], r, rid[i], o, e);
+		} else if (strcmp(status, "rejected") != 0) {
 			rc = store_exec_ii(st, done_sql[k], m[i].row, 0, e);
 			o->accepted++;
 		} else {
@@ -509,6 +603,10 @@ static int apply(struct store *st, int64_t bid, const char *batch_id, const char
 			if (strcmp(state, "pending") == 0)
 				o->deferred++;
 			else {
+				/* Edits queued while it was in flight: the person's
+				 * correction resends it with them (folded). */
+				if (!rc && k < 2)
+					rc = upd_fold(st, k == 0 ? UPD_CUSTOMER : UPD_ADDRESS, m[i].row, e);
 				o->rejected++;
 				log_warn("HQ rejected %s %s: %s", kind_name(m[i].kind), rid[i], c);
 			}
@@ -671,8 +769,13 @@ cleanup:
 
 int up_waiting(struct store *st, int64_t *n, struct pa_err *e)
 {
-	return store_query_i(st,
+	int64_t updates = 0;
+	int rc = store_query_i(st,
 		"SELECT (SELECT count(*) FROM customer WHERE state = 'pending')"
 		" + (SELECT count(*) FROM address WHERE state = 'pending')"
 		" + (SELECT count(*) FROM txn WHERE state = 'pending')", 0, 0, 0, n, e);
+
+	if (!rc && !(rc = upd_waiting(st, &updates, e)))
+		*n += updates;
+	return rc;
 }
