@@ -42,14 +42,17 @@ static void print_address(const cJSON *a, const char *indent)
 	const cJSON *ue = cJSON_GetObjectItemCaseSensitive(a, "update_error");
 	const char *state = s_of(a, "state");
 
-	printf("%s%s  %s%s  %s%s%s, %s %s%s%s, %s  [%s]\n", indent, s_of(a, "async_id"),
+	printf("%s%s  %s%s  %s%s%s, %s %s%s%s, %s  [%s]\n", indent,
+	       *s_of(a, "async_id") ? s_of(a, "async_id") : s_of(a, "address_id"),
 	       *s_of(a, "purpose") ? s_of(a, "purpose") : "address",
 	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")) ? ", primary" : "", s_of(a, "line1"),
 	       *s_of(a, "line2") ? ", " : "", s_of(a, "line2"), s_of(a, "postal_code"), s_of(a, "city"),
 	       *s_of(a, "region") ? ", " : "", s_of(a, "region"), s_of(a, "country"),
 	       strcmp(state, "rejected") == 0 || cJSON_IsObject(ue) ? "Needs attention"
 	       : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "pending_update")) ? "Changes pending sync"
-	       : strcmp(state, "uploaded") == 0 ? "at HQ" : "Pending sync");
+	       : strcmp(state, "synced") == 0   ? s_of(a, "address_id")
+	       : strcmp(state, "uploaded") == 0 ? "at HQ"
+	                                        : "Pending sync");
 	if (cJSON_IsObject(le))
 		printf("%s  last HQ error: %s: %s\n", indent, s_of(le, "code"), s_of(le, "message"));
 	if (cJSON_IsObject(ue))

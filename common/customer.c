@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/record.h"
 #include "common/update.h"
 #include "common/util.h"
 #include "common/validate.h"
@@ -78,13 +79,14 @@ void cust_search_name(const cJSON *rec, char *out, size_t n)
 /* An address document from a row of ADDR_COLS. */
 #define ADDR_COLS                                                                                    \
 	"a.id, a.async_id, a.purpose, a.is_primary, a.line1, a.line2, a.city, a.region, a.postal_code," \
-	" a.country, a.state, a.last_code, a.last_message, c.async_id, c.account"
+	" a.country, a.state, a.last_code, a.last_message, c.async_id, c.account, a.address_id"
 
 static cJSON *addr_doc(sqlite3_stmt *s)
 {
 	cJSON *a = cJSON_CreateObject(), *ref;
 
 	add_text(a, "async_id", store_col_text(s, 1));
+	add_text(a, "address_id", store_col_text(s, 15));
 	if (store_col_text(s, 13)) {
 		ref = cJSON_AddObjectToObject(a, "customer");
 		cJSON_AddStringToObject(ref, "async_id", store_col_text(s, 13));
@@ -137,7 +139,7 @@ static cJSON *cust_doc(sqlite3_stmt *s)
 static int add_addresses(struct store *st, int64_t id, cJSON *doc, struct pa_err *e)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT " ADDR_COLS " FROM address a JOIN customer c"
-	                                    " ON c.id = a.customer_id WHERE a.customer_id = ?1 ORDER BY a.id", e);
+	                                    " ON c.id = a.customer_id WHERE a.customer_id = ?1 AND a.removed = 0 ORDER BY a.id", e);
 	cJSON *arr = cJSON_AddArrayToObject(doc, "addresses");
 	int step, rc = 0;
 
@@ -481,17 +483,11 @@ static void apply_changes(cJSON *rec, const cJSON *changes)
 	}
 }
 
-/* Writes the customer fields of rec to row id. to_pending: the record
- * itself was corrected (a rejected one becomes pending again); else only
- * the fields change (an edit that travels as an update, or HQ's values). */
-static int write_cust(struct store *st, int64_t id, const cJSON *rec, bool to_pending, struct pa_err *e)
+/* Writes the customer fields of rec to row id; its state is record.c's
+ * (rec_corrected for a correction of the record itself). */
+static int write_cust(struct store *st, int64_t id, const cJSON *rec, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, to_pending ?
-		"UPDATE customer SET kind = ?3, first_name = ?4, last_name = ?5, organization_name = ?6,"
-		" email = ?7, phone = ?8, language = ?9, attributes = ?10, search_name = ?11, phone_digits = ?12,"
-		" state = 'pending', last_code = NULL, last_message = NULL, updated_at = unixepoch(),"
-		" waiting_since = CASE WHEN state = 'rejected' THEN unixepoch() ELSE waiting_since END"
-		" WHERE id = ?1" :
+	sqlite3_stmt *s = store_prepare(st,
 		"UPDATE customer SET kind = ?3, first_name = ?4, last_name = ?5, organization_name = ?6,"
 		" email = ?7, phone = ?8, language = ?9, attributes = ?10, search_name = ?11, phone_digits = ?12,"
 		" updated_at = unixepoch() WHERE id = ?1", e);
@@ -554,10 +550,10 @@ int cust_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 		rc = val_fail(e, &ve);
 		goto cleanup;
 	}
-	if (in_place)
-		rc = write_cust(st, id, rec, true, e);
-	else if (!(rc = upd_queue(st, UPD_CUSTOMER, id, id, before, rec, &queued, e)) && queued)
-		rc = write_cust(st, id, rec, false, e);
+	if (in_place && !(rc = write_cust(st, id, rec, e)))
+		rc = rec_corrected(st, REC_CUSTOMER, id, e);
+	else if (!in_place && !(rc = upd_queue(st, UPD_CUSTOMER, id, id, before, rec, &queued, e)) && queued)
+		rc = write_cust(st, id, rec, e);
 	/* Corrected in place: HQ does not hold it, so its create carries every
 	 * edit and no update of it goes up (folded). */
 	if (!rc && in_place)
@@ -582,7 +578,7 @@ int cust_discard_update(struct store *st, const char *ref, cJSON **out, struct p
 	if ((rc = store_begin(st, true, e)))
 		return rc;
 	if ((rc = cust_resolve(st, ref, &id, e)) || (rc = upd_discard(st, UPD_CUSTOMER, id, &restored, e)) ||
-	    (rc = write_cust(st, id, restored, false, e)) || (rc = store_commit(st, e)))
+	    (rc = write_cust(st, id, restored, e)) || (rc = store_commit(st, e)))
 		goto cleanup;
 	rc = cust_get(st, id, out, e);
 cleanup:
@@ -599,7 +595,7 @@ int cust_overlay(struct store *st, int64_t id, struct pa_err *e)
 	if ((rc = cust_record(st, id, &hq, e)) || (rc = upd_overlay(st, UPD_CUSTOMER, id, hq, &show, e)))
 		goto cleanup;
 	if (show)
-		rc = write_cust(st, id, show, false, e);
+		rc = write_cust(st, id, show, e);
 cleanup:
 	cJSON_Delete(hq);
 	cJSON_Delete(show);
@@ -757,6 +753,15 @@ static int addr_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
 	return rc;
 }
 
+/* When address id is primary, the customer's other addresses of its
+ * purpose stop being primary (HQ demotes them itself: never sent). */
+static int demote(struct store *st, int64_t id, struct pa_err *e)
+{
+	return store_exec_ii(st, "UPDATE address SET is_primary = 0 WHERE is_primary = 1 AND id <> ?1"
+	                         " AND customer_id = (SELECT customer_id FROM address WHERE id = ?1 AND is_primary = 1)"
+	                         " AND purpose IS (SELECT purpose FROM address WHERE id = ?1)", id, 0, e);
+}
+
 /* Validates an address record (customer member not needed). */
 static int check_addr(const cJSON *rec, struct pa_err *e)
 {
@@ -801,7 +806,7 @@ int addr_add(struct store *st, const char *ref, const cJSON *fields, cJSON **out
 		goto cleanup;
 	}
 	id = sqlite3_last_insert_rowid(st->db);
-	if ((rc = store_commit(st, e)))
+	if ((rc = demote(st, id, e)) || (rc = store_commit(st, e)))
 		goto cleanup;
 	rc = addr_get(st, id, out, e);
 cleanup:
@@ -834,18 +839,12 @@ static int addr_record(struct store *st, int64_t id, cJSON **out, struct pa_err 
 	return 0;
 }
 
-/* Writes the address fields of rec to row id (to_pending: the record
- * itself was corrected). An address that becomes primary demotes the
- * customer's other primary address of its purpose, here only: a demotion
- * never travels. */
-static int write_addr(struct store *st, int64_t id, const cJSON *rec, bool to_pending, struct pa_err *e)
+/* Writes the address fields of rec to row id (its state is record.c's).
+ * An address that is primary demotes the customer's other primary address
+ * of its purpose, here only: a demotion never travels. */
+static int write_addr(struct store *st, int64_t id, const cJSON *rec, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, to_pending ?
-		"UPDATE address SET purpose = ?3, is_primary = ?4, line1 = ?5, line2 = ?6, city = ?7, region = ?8,"
-		" postal_code = ?9, country = ?10, state = 'pending', last_code = NULL, last_message = NULL,"
-		" updated_at = unixepoch(),"
-		" waiting_since = CASE WHEN state = 'rejected' THEN unixepoch() ELSE waiting_since END"
-		" WHERE id = ?1" :
+	sqlite3_stmt *s = store_prepare(st,
 		"UPDATE address SET purpose = ?3, is_primary = ?4, line1 = ?5, line2 = ?6, city = ?7, region = ?8,"
 		" postal_code = ?9, country = ?10, updated_at = unixepoch() WHERE id = ?1", e);
 	int rc = 0;
@@ -857,18 +856,16 @@ static int write_addr(struct store *st, int64_t id, const cJSON *rec, bool to_pe
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, e, "update address");
 	sqlite3_finalize(s);
-	if (!rc && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "primary")))
-		rc = store_exec_ii(st, "UPDATE address SET is_primary = 0 WHERE is_primary = 1 AND id <> ?1 AND"
-		                       " (customer_id, purpose) = (SELECT customer_id, purpose FROM address WHERE id = ?1)",
-		                   id, 0, e);
-	return rc;
+	return rc ? rc : demote(st, id, e);
 }
 
-/* Finds address ADDRESS ref (its async id): row, customer, state, batch. */
+/* Finds address ADDRESS ref (its async id or HQ's address id): row,
+ * customer, state, batch. */
 static int addr_find(struct store *st, const char *ref, int64_t *id, int64_t *cid, char *state, size_t n,
                      int64_t *batch, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT id, customer_id, state, batch_id FROM address WHERE async_id = ?1", e);
+	sqlite3_stmt *s = store_prepare(st, "SELECT id, customer_id, state, batch_id FROM address"
+	                                    " WHERE async_id = ?1 OR address_id = ?1", e);
 	int rc = 0, step;
 
 	*id = 0;
@@ -882,7 +879,8 @@ static int addr_find(struct store *st, const char *ref, int64_t *id, int64_t *ci
 		util_copy(state, n, store_col_text(s, 2));
 		*batch = sqlite3_column_int64(s, 3);
 	} else if (step == SQLITE_DONE) {
-		rc = err_set(e, EX_DATAERR, "unknown_address", "address", "no address here has the async id \"%.80s\"", ref);
+		rc = err_set(e, EX_DATAERR, "unknown_address", "address",
+		             "no address here has the async id or address id \"%.80s\"", ref);
 	} else {
 		rc = store_fail(st, e, "find address");
 	}
@@ -917,10 +915,10 @@ int addr_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 		rc = err_set(e, EX_DATAERR, "invalid_address", "primary", "primary: a primary address needs a purpose");
 		goto cleanup;
 	}
-	if (in_place)
-		rc = write_addr(st, id, rec, true, e);
-	else if (!(rc = upd_queue(st, UPD_ADDRESS, id, cid, before, rec, &queued, e)) && queued)
-		rc = write_addr(st, id, rec, false, e);
+	if (in_place && !(rc = write_addr(st, id, rec, e)))
+		rc = rec_corrected(st, REC_ADDRESS, id, e);
+	else if (!in_place && !(rc = upd_queue(st, UPD_ADDRESS, id, cid, before, rec, &queued, e)) && queued)
+		rc = write_addr(st, id, rec, e);
 	if (!rc && in_place)
 		rc = upd_fold(st, UPD_ADDRESS, id, e);
 	if (rc || (rc = store_commit(st, e)))
@@ -944,7 +942,7 @@ int addr_discard_update(struct store *st, const char *ref, cJSON **out, struct p
 	if ((rc = store_begin(st, true, e)))
 		return rc;
 	if ((rc = addr_find(st, ref, &id, &cid, state, sizeof(state), &batch, e)) ||
-	    (rc = upd_discard(st, UPD_ADDRESS, id, &restored, e)) || (rc = write_addr(st, id, restored, false, e)) ||
+	    (rc = upd_discard(st, UPD_ADDRESS, id, &restored, e)) || (rc = write_addr(st, id, restored, e)) ||
 	    (rc = store_commit(st, e)))
 		goto cleanup;
 	rc = addr_get(st, id, out, e);
@@ -962,7 +960,7 @@ int addr_overlay(struct store *st, int64_t id, struct pa_err *e)
 	if ((rc = addr_record(st, id, &hq, e)) || (rc = upd_overlay(st, UPD_ADDRESS, id, hq, &show, e)))
 		goto cleanup;
 	if (show)
-		rc = write_addr(st, id, show, false, e);
+		rc = write_addr(st, id, show, e);
 cleanup:
 	cJSON_Delete(hq);
 	cJSON_Delete(show);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/record.h"
 
 /* The customers a date's transactions refer to, however the POS named
  * them (async id, local number or account: each resolved to a row when the
@@ -489,34 +490,18 @@ cleanup:
  * the queue: uploaded ones become pending again. *n: how many. */
 static int requeue(struct store *st, const char *date, const cJSON *ids, int *n, struct pa_err *e)
 {
-	sqlite3_stmt *s = NULL;
 	const cJSON *id;
 	int rc;
 
 	*n = 0;
 	if ((rc = store_begin(st, true, e)))
 		return rc;
-	s = store_prepare(st, "UPDATE txn SET state = 'pending', waiting_since = unixepoch(), updated_at = unixepoch()"
-	                      " WHERE txn_id = ?1 AND business_date = ?2 AND state = 'uploaded'", e);
-	if (!s) {
-		rc = e->status;
-		goto cleanup;
-	}
 	cJSON_ArrayForEach(id, ids) {
-		if (!cJSON_IsString(id))
-			continue;
-		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, id->valuestring, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, date, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			rc = store_fail(st, e, "requeue transactions");
+		if (cJSON_IsString(id) && (rc = rec_requeue_txn(st, id->valuestring, date, n, e)))
 			goto cleanup;
-		}
-		*n += sqlite3_changes(st->db);
 	}
 	rc = store_commit(st, e);
 cleanup:
-	sqlite3_finalize(s);
 	store_rollback(st);
 	return rc;
 }

@@ -457,10 +457,10 @@ int upd_decorate(struct store *st, enum upd_kind k, int64_t row, cJSON *doc, str
 	return rc;
 }
 
-cJSON *upd_record(struct store *st, int64_t id, char *rid, size_t n, struct pa_err *e)
+cJSON *upd_record(struct store *st, int64_t id, struct pa_err *e)
 {
 	sqlite3_stmt *s = store_stmt(st,
-		"SELECT u.update_id, u.kind, u.created_at, u.fields, c.async_id, c.account, a.async_id"
+		"SELECT u.update_id, u.kind, u.created_at, u.fields, c.async_id, c.account, a.async_id, a.address_id"
 		" FROM record_update u JOIN customer c ON c.id = u.customer_id"
 		" LEFT JOIN address a ON u.kind = 'address_update' AND a.id = u.row WHERE u.id = ?1", e);
 	cJSON *r = NULL, *ref, *fields;
@@ -474,7 +474,7 @@ cJSON *upd_record(struct store *st, int64_t id, char *rid, size_t n, struct pa_e
 		goto cleanup;
 	}
 	cust = strcmp(store_col_text(s, 1), "customer_update") == 0;
-	if (!cust && !store_col_text(s, 6)) {
+	if (!cust && !store_col_text(s, 6) && !store_col_text(s, 7)) {
 		err_set(e, EX_IOERR, "database_corrupt", NULL, "the address of update %s is missing", store_col_text(s, 0));
 		goto cleanup;
 	}
@@ -489,14 +489,15 @@ cJSON *upd_record(struct store *st, int64_t id, char *rid, size_t n, struct pa_e
 	cJSON_AddStringToObject(r, "update_id", store_col_text(s, 0));
 	cJSON_AddStringToObject(r, "created_at", store_col_text(s, 2) ? store_col_text(s, 2) : "");
 	ref = cJSON_AddObjectToObject(r, cust ? "customer" : "address");
-	if (!cust)
+	if (!cust && store_col_text(s, 7))
+		cJSON_AddStringToObject(ref, "address_id", store_col_text(s, 7));
+	else if (!cust)
 		cJSON_AddStringToObject(ref, "async_id", store_col_text(s, 6));
 	else if (store_col_text(s, 5))
 		cJSON_AddStringToObject(ref, "account", store_col_text(s, 5));
 	else
 		cJSON_AddStringToObject(ref, "async_id", store_col_text(s, 4) ? store_col_text(s, 4) : "");
 	cJSON_AddItemToObject(r, "fields", fields);
-	util_copy(rid, n, store_col_text(s, 0));
 cleanup:
 	store_release(st, s);
 	return r;
@@ -563,7 +564,7 @@ int upd_list_rejected(struct store *st, size_t max, int (*each)(void *ctx, const
 		return 0;
 	s = store_prepare(st,
 		"SELECT u.kind, CASE u.kind WHEN 'customer_update' THEN coalesce(c.async_id, c.account)"
-		" ELSE a.async_id END, u.update_id, u.last_code, c.local_number"
+		" ELSE coalesce(a.async_id, a.address_id) END, u.update_id, u.last_code, c.local_number"
 		" FROM record_update u INDEXED BY record_update_state JOIN customer c ON c.id = u.customer_id"
 		" LEFT JOIN address a ON a.id = u.row WHERE u.state = 'rejected' ORDER BY u.waiting_since, u.id LIMIT ?1", e);
 	if (!s)

@@ -86,8 +86,9 @@ void upd_apply_fields(cJSON *rec, const cJSON *fields);
 
 /* ---- the upload's side ---- */
 
-/* The HQ-API record of update row id; its update_id into rid. */
-cJSON *upd_record(struct store *st, int64_t id, char *rid, size_t n, struct pa_err *e);
+/* The HQ-API record of update row id (the record it changes named by
+ * account / address_id when known, else by async id). NULL with *e. */
+cJSON *upd_record(struct store *st, int64_t id, struct pa_err *e);
 
 /* HQ accepted (or answered duplicate for) update row id; version is HQ's
  * customer version after it, or -1 when the answer carried none (then the

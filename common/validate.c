@@ -805,6 +805,9 @@ int val_address(const cJSON *rec, bool require_customer, struct val_err *err)
 	if (!country || !all_of(country, 2, is_upper))
 		return fail(err, "invalid_address", "country",
 			    "must be two capital letters (ISO 3166-1 alpha-2)");
+	if (cJSON_IsTrue(primary) && !purpose)
+		return fail(err, "invalid_address", "primary",
+			    "a primary address needs a purpose (primary is per purpose)");
 	return check_ref_text(&cref, err);
 }
 
