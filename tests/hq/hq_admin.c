@@ -269,7 +269,9 @@ static int customer_tx(const cJSON *body, char account[24], char *err, size_t n)
 	db_done(acct ? st_cust_record : st_hq_cust);
 	if (!acct)
 		id = sqlite3_last_insert_rowid(db_handle());
-	if (put_addresses(addrs, id, st, err, n) < 0 || feed_publish_customer(id) < 0)
+	/* A change at HQ bumps the customer's version like any other (a new
+	 * customer starts at 1). */
+	if (put_addresses(addrs, id, st, err, n) < 0 || (acct && cust_bump(id) < 0) || feed_publish_customer(id) < 0)
 		goto cleanup;
 	rc = 0;
 cleanup:
