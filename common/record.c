@@ -177,6 +177,13 @@ int rec_fold_customer(struct store *st, int64_t from, int64_t into, struct pa_er
 		return 0;
 	if ((rc = store_exec_ii(st, "UPDATE address SET customer_id = ?2 WHERE customer_id = ?1", from, into, e)) ||
 	    (rc = store_exec_ii(st, "UPDATE txn SET customer_id = ?2 WHERE customer_id = ?1", from, into, e)) ||
+	    /* its edits (issue 12) follow it; HQ's values under them too */
+	    (rc = store_exec_ii(st, "UPDATE record_update SET row = ?2 WHERE kind = 'customer_update' AND row = ?1",
+	                        from, into, e)) ||
+	    (rc = store_exec_ii(st, "UPDATE record_update SET customer_id = ?2 WHERE customer_id = ?1", from, into, e)) ||
+	    (rc = store_exec_ii(st, "UPDATE OR IGNORE record_base SET row = ?2 WHERE kind = 'customer_update'"
+	                            " AND row = ?1", from, into, e)) ||
+	    (rc = store_exec_ii(st, "DELETE FROM record_base WHERE kind = 'customer_update' AND row = ?1", from, 0, e)) ||
 	    (rc = store_exec_ii(st, "DELETE FROM customer WHERE id = ?1", from, 0, e)))
 		return rc;
 	return 0;
