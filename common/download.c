@@ -221,10 +221,9 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 	util_rfc3339(time(NULL), now);
 	if (id)
 		s = store_prepare(st,
-			"UPDATE customer SET account = ?2, state = 'synced', kind = coalesce(?3, kind),"
+			"UPDATE customer SET kind = coalesce(?3, kind),"
 			" first_name = ?4, last_name = ?5, organization_name = ?6, email = ?7, phone = ?8, language = ?9,"
-			" attributes = ?10, search_name = ?11, phone_digits = ?12, waiting_since = NULL,"
-			" last_code = NULL, last_message = NULL, updated_at = unixepoch(),"
+			" attributes = ?10, search_name = ?11, phone_digits = ?12, updated_at = unixepoch(),"
 			" async_id = coalesce(async_id, ?13), local_number = coalesce(local_number,"
 			" CASE WHEN EXISTS (SELECT 1 FROM customer WHERE local_number = ?14) THEN NULL ELSE ?14 END)"
 			" WHERE id = ?1", e);
@@ -242,7 +241,8 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 	}
 	if (id)
 		sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
 	store_bind_text(s, 3, str(cu, "kind"));
 	store_bind_text(s, 4, str(cu, "first_name"));
 	store_bind_text(s, 5, str(cu, "last_name"));
@@ -263,6 +263,8 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 	}
 	if (!id)
 		id = sqlite3_last_insert_rowid(st->db);
+	else if ((rc = rec_customer_synced(st, id, account, e)))
+		goto cleanup;
 	if (!(rc = addresses(st, id, cJSON_GetObjectItemCaseSensitive(ch, "addresses"), e)))
 		rc = keep_edits(st, id, version_of(ch), cJSON_GetObjectItemCaseSensitive(ch, "addresses"), e);
 cleanup:

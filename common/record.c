@@ -257,6 +257,15 @@ int rec_assign_address(struct store *st, const char *async_id, const char *addre
 		id, address_id, changed, e);
 }
 
+int rec_customer_synced(struct store *st, int64_t row, const char *account, struct pa_err *e)
+{
+	bool changed = false;
+
+	return assign_row(st,
+		"UPDATE customer SET account = ?2, state = 'synced', waiting_since = NULL, last_code = NULL,"
+		" last_message = NULL, updated_at = unixepoch() WHERE id = ?1", row, account, &changed, e);
+}
+
 int rec_requeue_txn(struct store *st, const char *txn_id, const char *date, int *n, struct pa_err *e)
 {
 	sqlite3_stmt *s = store_stmt(st, "UPDATE txn SET state = 'pending', waiting_since = unixepoch(),"
