@@ -586,8 +586,3 @@ int upd_list_rejected(struct store *st, size_t max, int (*each)(void *ctx, const
 	sqlite3_finalize(s);
 	return rc;
 }
-
-int upd_waiting(struct store *st, int64_t *n, struct pa_err *e)
-{
-	return store_query_i(st, "SELECT count(*) FROM record_update WHERE state = 'pending'", 0, 0, 0, n, e);
-}

@@ -115,8 +115,4 @@ struct upd_rejected_rec {
 int upd_list_rejected(struct store *st, size_t max, int (*each)(void *ctx, const struct upd_rejected_rec *r),
                       void *ctx, int64_t *total, struct pa_err *e);
 
-/* Updates waiting to go up or for HQ's answer (pending, in no or in a
- * batch). */
-int upd_waiting(struct store *st, int64_t *n, struct pa_err *e);
-
 #endif

@@ -16,7 +16,8 @@ hqsql() { sqlite3 -batch -cmd '.timeout 10000' "$H/hq.db" "$@"; }
 
 check "a customer synced with a typo in the email"
 pr init >/dev/null
-pr customer create --first-name Ana --last-name Silva --email ana@exmaple.com --phone "+351 911 234 567" >/dev/null
+pr customer create --first-name Ana --last-name Silva --email ana@exmaple.com --phone "+351 911 234 567" \
+	--attr loyalty_opt_in=yes >/dev/null
 expect_rc 0 pr sync
 [ "$(sql "SELECT state, account FROM customer")" = "synced|C000001" ] || fail "the customer is not synced"
 V0=$(hqsql "SELECT version FROM customers WHERE account = 'C000001'")
@@ -35,6 +36,9 @@ expect_rc 0 pr customer list
 grep -q "Changes pending sync" "$T/out" || fail "list does not show Changes pending sync"
 [ "$(sql "SELECT fields FROM record_update")" = '{"email":"ana@example.com","phone":null}' ] ||
 	fail "the update does not carry only the changed fields (a cleared one as null)"
+expect_rc 0 pr customer edit R01-000001 --attr tier=gold
+[ "$(sql "SELECT json_extract(fields, '$.attributes') FROM record_update")" = '{"loyalty_opt_in":"yes","tier":"gold"}' ] ||
+	fail "changed attributes do not travel as the whole map, merged into the unsent update"
 
 check "refused edits: 65, nothing queued"
 before=$(db_sum)
@@ -58,6 +62,7 @@ rec=$(hqsql "SELECT record FROM customers WHERE account = 'C000001'")
 [ "$(jq -r .email <<<"$rec")" = ana@example.com ] || fail "HQ does not hold the new email: $rec"
 [ "$(jq -r .phone <<<"$rec")" = null ] || fail "HQ did not clear the phone: $rec"
 [ "$(jq -r .first_name <<<"$rec")" = Ana ] || fail "HQ lost a field the update did not name: $rec"
+[ "$(jq -c .attributes <<<"$rec")" = '{"loyalty_opt_in":"yes","tier":"gold"}' ] || fail "HQ's attributes: $rec"
 [ "$(hqsql "SELECT count(*) FROM updates")" = 1 ] || fail "HQ does not hold the update exactly once"
 [ "$(hqsql "SELECT version FROM customers WHERE account = 'C000001'")" = $((V0 + 1)) ] ||
 	fail "HQ's version did not go up by one"

@@ -8,7 +8,8 @@
 # --discard-update, which shows HQ's values again. Then: an edit queued
 # while the customer's create was in flight, when HQ rejects that create,
 # is folded into the record: the correction resends the customer with
-# every edit, and no update goes up for it.
+# every edit, and no update goes up for it. A refused update never holds
+# up end of day.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hqlib.sh"
@@ -42,6 +43,12 @@ rc=0
 pr --json doctor >"$T/out" 2>"$T/err" || rc=$?
 jq -e '.checks[] | select(.name == "rejected") | .result == "WARN" and (.detail | test("customer_update"))' \
 	"$T/out" >/dev/null || fail "doctor does not list the rejected update"
+
+check "a refused update never holds up end of day"
+printf '{"txn_id":"S0001-R01-000001","kind":"cash_and_carry","business_date":"2026-11-25","currency":"EUR","customer":{"account":"C000001"},"lines":[{"sku":"S","qty":1,"unit_price_minor":100}],"tenders":[{"type":"cash","amount_minor":100}],"total_minor":100}' |
+	pr txn record --from-json - >/dev/null
+expect_rc 0 pr --json eod --date 2026-11-25 --timeout 60
+[ "$(jget .result)" = posted ] || fail "eod did not post with a refused update pending a person"
 
 check "the next edit merges into it; it goes up again under the same update_id"
 expect_rc 0 pr customer edit R01-000001 --phone "+351 911 234 567"
