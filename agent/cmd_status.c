@@ -18,6 +18,7 @@
 
 #include "agent/cli.h"
 #include "common/diag.h"
+#include "common/update.h"
 #include "common/util.h"
 
 #define JSON_MAX_LIST 1000 /* rejected records, open dates in --json */
@@ -51,6 +52,11 @@ static int add_rejected(void *ctx, const struct diag_rejected *r)
 	return list_add(ctx, r);
 }
 
+static int add_upd_rejected(void *ctx, const struct upd_rejected_rec *r)
+{
+	return list_add(ctx, r);
+}
+
 static int add_date(void *ctx, const struct diag_date *d)
 {
 	return list_add(ctx, d);
@@ -69,6 +75,8 @@ struct report {
 	struct diag_meta meta;
 	struct list rejected;   /* struct diag_rejected */
 	int64_t rejected_total;
+	struct list upd_rejected; /* struct upd_rejected_rec: refused edits (issue 12) */
+	int64_t upd_rejected_total;
 	struct list dates;      /* struct diag_date */
 	int64_t dates_total;
 	struct list flagged;    /* struct diag_flagged */
@@ -87,10 +95,12 @@ static int report_read(struct store *st, size_t max, struct report *r, struct pa
 	if ((rc = diag_count(st, &r->counts, e)) || (rc = diag_oldest_waiting(st, &r->oldest, e)) ||
 	    (rc = diag_meta(st, &r->meta, e)) ||
 	    (rc = diag_rejected(st, max, add_rejected, &r->rejected, &r->rejected_total, e)) ||
+	    (rc = upd_list_rejected(st, max, add_upd_rejected, &r->upd_rejected, &r->upd_rejected_total, e)) ||
 	    (rc = diag_open_dates(st, max, add_date, &r->dates, &r->dates_total, e)) ||
 	    (rc = diag_flagged(st, add_flagged, &r->flagged, &r->flagged_total, e)))
 		goto cleanup;
 	if ((r->rejected.n < max && (int64_t)r->rejected.n < r->rejected_total) ||
+	    (r->upd_rejected.n < max && (int64_t)r->upd_rejected.n < r->upd_rejected_total) ||
 	    (r->dates.n < max && (int64_t)r->dates.n < r->dates_total) ||
 	    (int64_t)r->flagged.n < r->flagged_total)
 		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
@@ -103,6 +113,7 @@ cleanup:
 static void report_free(struct report *r)
 {
 	free(r->rejected.v);
+	free(r->upd_rejected.v);
 	free(r->dates.v);
 	free(r->flagged.v);
 }
@@ -162,6 +173,16 @@ static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 		cJSON_AddStringToObject(o, "id", x->id);
 		add_opt(o, "code", x->code);
 		add_opt(o, "local_number", x->local_number);
+		cJSON_AddItemToArray(a, o);
+	}
+	for (size_t i = 0; i < r->upd_rejected.n; i++) {
+		const struct upd_rejected_rec *x = (const struct upd_rejected_rec *)r->upd_rejected.v + i;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", x->kind);
+		cJSON_AddStringToObject(o, "id", x->id);
+		add_opt(o, "code", x->code);
+		add_opt(o, "local_number", x->local_number);
+		cJSON_AddStringToObject(o, "update_id", x->update_id);
 		cJSON_AddItemToArray(a, o);
 	}
 	a = cJSON_AddArrayToObject(doc, "open_dates");
@@ -273,12 +294,18 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 		printf("next retry       %s\n", buf);
 	}
 	printf("\n");
-	if (r->rejected_total == 0) {
+	if (r->rejected_total + r->upd_rejected_total == 0) {
 		printf("rejected         none\n");
 	} else {
+		int64_t all = r->rejected_total + r->upd_rejected_total;
 		printf("rejected         %lld record%s HQ refused, waiting for a person"
 		       " (`posagent customer show` says why):\n",
-		       (long long)r->rejected_total, r->rejected_total == 1 ? "" : "s");
+		       (long long)all, all == 1 ? "" : "s");
+		for (size_t i = 0; i < r->upd_rejected.n && i < TEXT_MAX_LIST; i++) {
+			const struct upd_rejected_rec *x = (const struct upd_rejected_rec *)r->upd_rejected.v + i;
+			printf("  %s %s (update %s) of customer %s: %s; edit it again, or `--discard-update`\n", x->kind,
+			       x->id, x->update_id, x->local_number[0] ? x->local_number : "-", x->code);
+		}
 		for (size_t i = 0; i < r->rejected.n && i < TEXT_MAX_LIST; i++) {
 			const struct diag_rejected *x = (const struct diag_rejected *)r->rejected.v + i;
 			if (x->kind == DIAG_CUSTOMER)
@@ -342,6 +369,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	memset(&e, 0, sizeof(e));
 	memset(&r, 0, sizeof(r));
 	r.rejected.size = sizeof(struct diag_rejected);
+	r.upd_rejected.size = sizeof(struct upd_rejected_rec);
 	r.dates.size = sizeof(struct diag_date);
 	r.flagged.size = sizeof(struct diag_flagged);
 	opterr = 0;
