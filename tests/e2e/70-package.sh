@@ -179,7 +179,8 @@ rc=0
 
 check "the unit has every setting the service needs"
 UNIT=$R/lib/systemd/system/posagent.service
-for want in 'Type=exec' 'User=posagent' 'Group=posagent' \
+for want in 'Type=notify' 'NotifyAccess=main' 'WatchdogSec=30s' 'SystemCallFilter=@system-service' \
+	'ExecReload=/usr/bin/posagent -c /etc/posagent/posagent.conf run --check' 'User=posagent' 'Group=posagent' \
 	'ExecStart=/usr/bin/posagent -c /etc/posagent/posagent.conf run' \
 	'StateDirectory=posagent' 'StateDirectoryMode=2770' 'UMask=0007' 'Restart=on-failure' \
 	'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' 'PrivateDevices=yes' \
@@ -190,7 +191,7 @@ done
 
 check "systemd-analyze verify says nothing (on a copy whose ExecStart is the unpacked binary)"
 mkdir "$T/unit"
-sed "s|^ExecStart=/usr/bin/posagent |ExecStart=$R/usr/bin/posagent |" "$UNIT" >"$T/unit/posagent.service"
+sed "s|^\(Exec[A-Za-z]*\)=/usr/bin/posagent |\1=$R/usr/bin/posagent |" "$UNIT" >"$T/unit/posagent.service"
 grep -q "^ExecStart=$R/usr/bin/posagent " "$T/unit/posagent.service" || fail "could not point ExecStart at the unpacked binary"
 rc=0
 (cd "$T/unit" && MANPATH=$R/usr/share/man SYSTEMD_LOG_COLOR=0 systemd-analyze verify "$T/unit/posagent.service") \
@@ -199,6 +200,14 @@ if [ "$rc" -ne 0 ] || [ -s "$T/verify" ]; then
 	cat "$T/verify" >&2
 	fail "systemd-analyze verify: exit $rc, or it had something to say"
 fi
+
+check "systemd-analyze security scores the unit 2.0 or lower"
+(cd "$T/unit" && MANPATH=$R/usr/share/man SYSTEMD_LOG_COLOR=0 systemd-analyze security --offline=yes \
+	"$T/unit/posagent.service") >"$T/security" 2>&1 || true
+score=$(sed -n 's/.*Overall exposure level for posagent.service: \([0-9.]*\).*/\1/p' "$T/security")
+echo "  exposure: ${score:-?}"
+[ -n "$score" ] || { cat "$T/security" >&2; fail "systemd-analyze security gave no score"; }
+awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || { grep '✗' "$T/security" >&2; fail "exposure $score is over 2.0"; }
 
 check "the man page renders without a warning (man -l, and man --warnings as lintian runs it)"
 MAN=$R/usr/share/man/man1/posagent.1.gz
