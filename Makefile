@@ -3,7 +3,7 @@
 # `make deb` builds the Debian package (debian/, with debhelper), `make install
 # DESTDIR= PREFIX=` installs the agent (what debian/rules calls).
 # Quiet unless V=1. SANITIZE=1 builds with ASan+UBSan into build/asan.
-VERSION   := 0.1.0
+VERSION   := 0.2.0
 CC        ?= cc
 SANITIZE  ?=
 ifeq ($(SANITIZE),1)

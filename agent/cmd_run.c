@@ -18,11 +18,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/cli.h"
 #include "common/log.h"
 #include "common/pjob.h"
+#include "common/retain.h"
 #include "common/svc.h"
 #include "common/util.h"
 
@@ -66,6 +68,23 @@ static int64_t data_version(struct store *st)
 	return v;
 }
 
+/* [retention]: once at start, then hourly, between upload passes. */
+static void retention_tick(struct worker *w, struct store *st, double *last)
+{
+	struct ret_plan done;
+	struct pa_err e;
+	double now = util_mono();
+
+	if (w->cfg->keep_days <= 0 || (*last > 0 && now - *last < 3600))
+		return;
+	*last = now;
+	if (ret_apply(st, w->cfg->keep_days, time(NULL), w->stop, &done, &e))
+		log_warn("retention: %s", e.message);
+	else if (done.txns || done.days)
+		log_info("retention: dropped %lld transactions of %lld posted days before %s", (long long)done.txns,
+		         (long long)done.days, done.cutoff);
+}
+
 static void *uploader(void *arg)
 {
 	struct worker *w = arg;
@@ -74,7 +93,7 @@ static void *uploader(void *arg)
 	struct pjob j;
 	struct pa_err e;
 	int64_t seen = -1;
-	double last_pass = 0;
+	double last_pass = 0, last_retention = 0;
 
 	if ((w->rc = open_both(w, &st, &hq)))
 		goto cleanup;
@@ -90,6 +109,7 @@ static void *uploader(void *arg)
 				log_warn("upload: %s", e.message);
 				util_sleep(1, w->stop);
 			}
+			retention_tick(w, st, &last_retention);
 			seen = data_version(st); /* our own commits are not news */
 			svc_publish(st);
 			continue;

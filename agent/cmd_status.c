@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "agent/cli.h"
+#include "agent/retain_view.h"
 #include "common/diag.h"
 #include "common/util.h"
 
@@ -73,6 +74,8 @@ struct report {
 	int64_t dates_total;
 	struct list flagged;    /* struct diag_flagged */
 	int64_t flagged_total;
+	long keep_days;          /* [retention], set before report_read */
+	struct retain_view size; /* the database's size, what retention frees */
 };
 
 /* Reads the report from st (max list entries each). Returns 0 or a status
@@ -88,7 +91,8 @@ static int report_read(struct store *st, size_t max, struct report *r, struct pa
 	    (rc = diag_meta(st, &r->meta, e)) ||
 	    (rc = diag_rejected(st, max, add_rejected, &r->rejected, &r->rejected_total, e)) ||
 	    (rc = diag_open_dates(st, max, add_date, &r->dates, &r->dates_total, e)) ||
-	    (rc = diag_flagged(st, add_flagged, &r->flagged, &r->flagged_total, e)))
+	    (rc = diag_flagged(st, add_flagged, &r->flagged, &r->flagged_total, e)) ||
+	    (rc = retain_view_read(st, r->keep_days, r->now, &r->size, e)))
 		goto cleanup;
 	if ((r->rejected.n < max && (int64_t)r->rejected.n < r->rejected_total) ||
 	    (r->dates.n < max && (int64_t)r->dates.n < r->dates_total) ||
@@ -184,6 +188,7 @@ static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 		cJSON_AddStringToObject(o, "reason", f->reason);
 		cJSON_AddItemToArray(a, o);
 	}
+	retain_view_json(doc, &r->size);
 	return doc;
 }
 
@@ -319,6 +324,11 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 			printf("  batch %s (%lld records): %s\n", f->batch_id, (long long)f->records, f->reason);
 		}
 	}
+	{
+		char line[512];
+		retain_view_line(&r->size, line, sizeof(line));
+		printf("database         %s\n", line);
+	}
 }
 
 /* posagent status [--json]: the report above, from the local database.
@@ -352,7 +362,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage(c, syn, "unexpected argument: %s", argv[optind]);
-	if ((rc = cli_open(c, &st, &e)) || (rc = report_read(st, c->json ? JSON_MAX_LIST : TEXT_MAX_LIST, &r, &e))) {
+	if (!(rc = cli_open(c, &st, &e)))
+		r.keep_days = c->cfg.keep_days;
+	if (rc || (rc = report_read(st, c->json ? JSON_MAX_LIST : TEXT_MAX_LIST, &r, &e))) {
 		rc = cli_fail(c, &e);
 		goto cleanup;
 	}

@@ -140,6 +140,7 @@ cat >"$T/keys.want" <<-'EOF'
 	eod.timeout=900
 	doctor.waiting_warn=3600
 	doctor.waiting_fail=86400
+	retention.keep_days=90
 EOF
 CONF=$R/etc/posagent/posagent.conf
 awk '
