@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "agent/cli.h"
+#include "agent/retain_view.h"
 #include "common/diag.h"
 #include "common/util.h"
 
@@ -551,7 +552,11 @@ static struct store *check_database(struct doctor *d, const struct cfg *cfg)
 		    "%s passes quick_check but is open to others (mode %04o)", cfg->database,
 		    (unsigned)(sb.st_mode & 07777));
 	} else {
-		add(d, "database", PASS, NULL, "%s passes quick_check", cfg->database);
+		struct retain_view v;
+		char size[400] = "";
+		if (retain_view_read(st, cfg->keep_days, time(NULL), &v, &e) == 0)
+			retain_view_line(&v, size, sizeof(size));
+		add(d, "database", PASS, NULL, "%s passes quick_check%s%s", cfg->database, size[0] ? "; " : "", size);
 	}
 	s = store_prepare(st, "PRAGMA journal_mode", &e);
 	if (s && sqlite3_step(s) == SQLITE_ROW && store_col_text(s, 0) && strcmp(store_col_text(s, 0), "wal") == 0)

@@ -6,7 +6,7 @@
 # posted) and 10 days ago (posted). `status` is read, then the service
 # runs until retention has done its work (it runs at start, then hourly).
 # Then a copy of a database without auto_vacuum goes through `init`.
-# What must hold: status shows the database size and that retention would
+# What must hold: status (and doctor) show the database size and that retention would
 # free the 3 sales of 1 posted day, with a cutoff 90 days back; the service
 # drops exactly those sales and their tenders, and keeps the customers,
 # the unposted day's sales and the recent day's; the old day's statement
@@ -52,6 +52,10 @@ jget '.database' >/dev/null
 expect_rc 0 pa status
 grep -E "^database +[0-9.]+ [kM]?B .*retention keeps 90 days: would free about .* \(3 transactions of 1 posted days before $CUT\)" "$T/out" ||
 	fail "status has no database line: $(grep database "$T/out")"
+rc=0
+pa doctor >"$T/out" 2>&1 || rc=$?
+grep -E "^PASS  database .*passes quick_check; .* retention keeps 90 days: would free about" "$T/out" ||
+	fail "doctor does not show the size and what retention would free: $(grep database "$T/out")"
 
 check "the service drops the 3 old posted sales, and only them"
 "$POSAGENT_BIN" -c "$H/S0001-R01.conf" run 2>"$T/run.log" &
