@@ -122,7 +122,8 @@ static void add_opt(cJSON *o, const char *name, const char *text)
 
 /* The --json document of AGENT.md's status shape (plus a few members:
  * oldest_waiting.state, .local_number and .customer_state, rejected[].local_number,
- * open_dates[].transactions_not_uploaded and .statement, flagged_batches). */
+ * open_dates[].transactions_not_uploaded and .statement, flagged_batches, and
+ * database: its size and what [retention] would free). */
 static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 {
 	static const char *const groups[DIAG_NKINDS] = {"customers", "addresses", "transactions"};

@@ -6,7 +6,8 @@
 # configured against the reference HQ (assigning at once); a POS user makes
 # customers and sales, the service syncs them, `eod` posts the day, and one
 # more customer is made while HQ is down (still pending). Then this tree's
-# package is installed over it with dpkg -i, and HQ comes back.
+# package is installed over it with dpkg -i (HQ still down), and HQ comes
+# back.
 # What must hold: the upgrade succeeds; the service runs the new version
 # (another process, Type=notify now, active); every customer, address,
 # transaction and statement is still there with the same state, account and
@@ -30,7 +31,9 @@ OLD=$(deb_old)
 NEW_VERSION=$(dpkg-deb -f "$NEW" Version)
 [ "$NEW_VERSION" != "$OLD_VERSION" ] || fail "this tree's version is still $OLD_VERSION: bump VERSION and debian/changelog"
 boot_machine
-hq_for_machine --assign immediate
+# The old package's own conffile (the new one has keys 0.1.0 refuses).
+dpkg-deb --fsys-tarfile "$OLD" | tar -xOf - ./etc/posagent/posagent.conf >"$T/old.conf"
+CONFFILE=$T/old.conf hq_for_machine --assign immediate
 cp "$OLD" "$ROOT/srv/old.deb"
 cp "$NEW" "$ROOT/srv/new.deb"
 D=2026-11-25
@@ -59,6 +62,7 @@ all_synced() { [ "$(DBQ "SELECT count(*) FROM customer WHERE state <> 'synced'")
 poll 60 "the old service did not sync the customers" all_synced
 expect_rc 0 AS pos posagent eod --date "$D" --timeout 120
 grep -q "^$D posted" "$T/out" || fail "eod did not post: $(cat "$T/out")"
+hq_admin state >"$T/hq.before"
 hq_stop
 expect_rc 0 AS pos posagent customer create --first-name Offline --last-name Upgrade
 # What the register holds, in a form that must not change (but for the
@@ -71,14 +75,11 @@ snapshot() {
 }
 snapshot >"$T/before"
 v_old=$(DBQ "PRAGMA user_version")
-hq_admin state >"$T/hq.before" 2>/dev/null || true
 old_pid=$(main_pid)
 echo "  schema $v_old; $(grep -c . "$T/before") rows kept"
 
-check "dpkg -i $NEW_VERSION over it: the service is restarted on the new version"
-hq_start --assign immediate
-hq_admin state >"$T/hq.before"
-expect_rc 0 IN dpkg -i /srv/new.deb
+check "dpkg -i $NEW_VERSION over it (IT's edited conffile kept, HQ still down): the service is restarted on the new version"
+expect_rc 0 IN dpkg -i --force-confdef --force-confold /srv/new.deb
 cat "$T/out"
 [ "$(IN posagent --version)" = "posagent $NEW_VERSION" ] || fail "posagent --version: $(IN posagent --version)"
 poll 30 "the new service is not active" IN systemctl is-active -q posagent
@@ -94,11 +95,12 @@ v_new=$(DBQ "PRAGMA user_version")
 echo "  schema $v_old -> $v_new (this version has $want migrations)"
 [ "$v_new" = "$want" ] || fail "user_version is $v_new, not $want"
 grep -q "schema version $want" "$T/out" || fail "postinst's init did not report schema version $want"
-expect_rc 0 IN dpkg -i /srv/new.deb
+expect_rc 0 IN dpkg -i --force-confdef --force-confold /srv/new.deb
 [ "$(DBQ "PRAGMA user_version")" = "$want" ] || fail "the reinstall changed the schema version"
 expect_rc 0 AS pos posagent --json status
 
-check "the pending customer goes up once; nothing HQ held is sent again"
+check "HQ back: the pending customer goes up once; nothing HQ held is sent again"
+hq_start --assign immediate
 pending_gone() { [ "$(DBQ "SELECT state FROM customer WHERE local_number = 'R01-000004'")" = synced ]; }
 poll 60 "the pending customer was not synced after the upgrade" pending_gone
 hq_admin state >"$T/hq.after"

@@ -16,9 +16,10 @@
 #                     test with TEXT after SECS seconds
 # deb_current         builds (if stale) and prints the path of this tree's .deb
 #                     ($POSAGENT_DEB instead when set)
-# hq_for_machine      starts the reference HQ in $H (tests/hq/start) and
-#                     writes $T/machine.conf: the packaged conffile with
-#                     its url and ca_file, for /etc/posagent/posagent.conf
+# hq_for_machine [ARGS]  starts the reference HQ in $H (tests/hq/start
+#                     ARGS) and writes $T/machine.conf: the conffile
+#                     $CONFFILE (default packaging/posagent.conf) with HQ's
+#                     url and long_poll 5, for /etc/posagent/posagent.conf
 # install_hq_files    copies HQ's CA, the register's token (root:posagent
 #                     0640) and $T/machine.conf into the machine
 NSPAWN_PID=
@@ -115,7 +116,7 @@ hq_for_machine() {
 	local url
 	url=$(sed -n 's/^url *= *//p' "$CONF")
 	sed -e "s|^url = [^;]*|url = $url |" -e 's|^long_poll = 25 |long_poll = 5 |' \
-		"$TOP/packaging/posagent.conf" >"$T/machine.conf"
+		"${CONFFILE:-$TOP/packaging/posagent.conf}" >"$T/machine.conf"
 	grep -q "^url = $url" "$T/machine.conf" || fail "could not set the url in the conffile"
 }
 
