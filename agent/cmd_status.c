@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "agent/cli.h"
+#include "agent/retain_view.h"
 #include "common/diag.h"
 #include "common/update.h"
 #include "common/util.h"
@@ -81,6 +82,8 @@ struct report {
 	int64_t dates_total;
 	struct list flagged;    /* struct diag_flagged */
 	int64_t flagged_total;
+	long keep_days;          /* [retention], set before report_read */
+	struct retain_view size; /* the database's size, what retention frees */
 };
 
 /* Reads the report from st (max list entries each). Returns 0 or a status
@@ -97,7 +100,8 @@ static int report_read(struct store *st, size_t max, struct report *r, struct pa
 	    (rc = diag_rejected(st, max, add_rejected, &r->rejected, &r->rejected_total, e)) ||
 	    (rc = upd_list_rejected(st, max, add_upd_rejected, &r->upd_rejected, &r->upd_rejected_total, e)) ||
 	    (rc = diag_open_dates(st, max, add_date, &r->dates, &r->dates_total, e)) ||
-	    (rc = diag_flagged(st, add_flagged, &r->flagged, &r->flagged_total, e)))
+	    (rc = diag_flagged(st, add_flagged, &r->flagged, &r->flagged_total, e)) ||
+	    (rc = retain_view_read(st, r->keep_days, r->now, &r->size, e)))
 		goto cleanup;
 	if ((r->rejected.n < max && (int64_t)r->rejected.n < r->rejected_total) ||
 	    (r->upd_rejected.n < max && (int64_t)r->upd_rejected.n < r->upd_rejected_total) ||
@@ -129,7 +133,8 @@ static void add_opt(cJSON *o, const char *name, const char *text)
 
 /* The --json document of AGENT.md's status shape (plus a few members:
  * oldest_waiting.state, .local_number and .customer_state, rejected[].local_number,
- * open_dates[].transactions_not_uploaded and .statement, flagged_batches). */
+ * open_dates[].transactions_not_uploaded and .statement, flagged_batches, and
+ * database: its size and what [retention] would free). */
 static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 {
 	static const char *const groups[DIAG_NKINDS] = {"customers", "addresses", "transactions"};
@@ -206,6 +211,7 @@ static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 		cJSON_AddStringToObject(o, "reason", f->reason);
 		cJSON_AddItemToArray(a, o);
 	}
+	retain_view_json(doc, &r->size);
 	return doc;
 }
 
@@ -351,6 +357,11 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 			printf("  batch %s (%lld records): %s\n", f->batch_id, (long long)f->records, f->reason);
 		}
 	}
+	{
+		char line[512];
+		retain_view_line(&r->size, line, sizeof(line));
+		printf("database         %s\n", line);
+	}
 }
 
 /* posagent status [--json]: the report above, from the local database.
@@ -385,7 +396,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage(c, syn, "unexpected argument: %s", argv[optind]);
-	if ((rc = cli_open(c, &st, &e)) || (rc = report_read(st, c->json ? JSON_MAX_LIST : TEXT_MAX_LIST, &r, &e))) {
+	if (!(rc = cli_open(c, &st, &e)))
+		r.keep_days = c->cfg.keep_days;
+	if (rc || (rc = report_read(st, c->json ? JSON_MAX_LIST : TEXT_MAX_LIST, &r, &e))) {
 		rc = cli_fail(c, &e);
 		goto cleanup;
 	}

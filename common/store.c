@@ -401,6 +401,7 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 	struct store *st = NULL;
 	struct stat sb;
 	int rc = 0;
+	bool fresh = false; /* made here: empty, no page written yet */
 
 	*out = NULL;
 	if (stat(path, &sb) != 0) {
@@ -413,6 +414,7 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 		}
 		if ((rc = create_file(path, e)))
 			goto cleanup;
+		fresh = true;
 	} else if (S_ISDIR(sb.st_mode)) {
 		rc = err_set(e, EX_IOERR, "database_is_directory", NULL,
 		             "database path %s is a directory, not a database file", path);
@@ -443,6 +445,11 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 		rc = err_set(e, EX_IOERR, "database_readonly", NULL, "database %s is read-only", path);
 		goto cleanup;
 	}
+	/* A new database gives pages back as retention frees them (issue 16;
+	 * common/retain.c converts older ones): only possible before the
+	 * first table exists. */
+	if (fresh && (rc = exec(st, "PRAGMA auto_vacuum=INCREMENTAL", e, "open database")))
+		goto cleanup;
 	if ((rc = exec(st, "PRAGMA journal_mode=WAL", e, "open database")) ||
 	    (rc = exec(st, "PRAGMA synchronous=FULL", e, "open database")) ||
 	    (rc = exec(st, "PRAGMA foreign_keys=ON", e, "open database")) ||
