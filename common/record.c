@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/update.h"
 #include "common/util.h"
 
 static const char *const kind_names[REC_NKINDS] = {"customer", "address", "txn", "customer_update",
@@ -103,8 +104,14 @@ int rec_rejected(struct store *st, enum rec_kind k, int64_t row, const char *cod
 		"UPDATE txn SET state = 'rejected', batch_id = NULL, last_code = ?2, last_message = ?3,"
 		" updated_at = unixepoch() WHERE id = ?1",
 	};
-	return run_kind(st, pick(sql, k), row, code ? code : "rejected", msg ? msg : "rejected by HQ",
-	                "record HQ's answer", e);
+	int rc = run_kind(st, pick(sql, k), row, code ? code : "rejected", msg ? msg : "rejected by HQ",
+	                  "record HQ's answer", e);
+
+	/* Edits queued while its create was in flight are folded into it:
+	 * the person's correction resends the record with every edit. */
+	if (!rc && (k == REC_CUSTOMER || k == REC_ADDRESS))
+		rc = upd_fold(st, k == REC_CUSTOMER ? UPD_CUSTOMER : UPD_ADDRESS, row, e);
+	return rc;
 }
 
 int rec_deferred(struct store *st, enum rec_kind k, int64_t row, const char *code, const char *msg,
@@ -193,6 +200,13 @@ int rec_fold_customer(struct store *st, int64_t from, int64_t into, struct pa_er
 		return 0;
 	if ((rc = store_exec_ii(st, "UPDATE address SET customer_id = ?2 WHERE customer_id = ?1", from, into, e)) ||
 	    (rc = store_exec_ii(st, "UPDATE txn SET customer_id = ?2 WHERE customer_id = ?1", from, into, e)) ||
+	    /* its edits (issue 12) follow it; HQ's values under them too */
+	    (rc = store_exec_ii(st, "UPDATE record_update SET row = ?2 WHERE kind = 'customer_update' AND row = ?1",
+	                        from, into, e)) ||
+	    (rc = store_exec_ii(st, "UPDATE record_update SET customer_id = ?2 WHERE customer_id = ?1", from, into, e)) ||
+	    (rc = store_exec_ii(st, "UPDATE OR IGNORE record_base SET row = ?2 WHERE kind = 'customer_update'"
+	                            " AND row = ?1", from, into, e)) ||
+	    (rc = store_exec_ii(st, "DELETE FROM record_base WHERE kind = 'customer_update' AND row = ?1", from, 0, e)) ||
 	    (rc = store_exec_ii(st, "DELETE FROM customer WHERE id = ?1", from, 0, e)))
 		return rc;
 	return 0;
@@ -299,7 +313,8 @@ int rec_waiting(struct store *st, int64_t *n, struct pa_err *e)
 	return store_query_i(st,
 		"SELECT (SELECT count(*) FROM customer WHERE state = 'pending')"
 		" + (SELECT count(*) FROM address WHERE state = 'pending')"
-		" + (SELECT count(*) FROM txn WHERE state = 'pending')", 0, 0, 0, n, e);
+		" + (SELECT count(*) FROM txn WHERE state = 'pending')"
+		" + (SELECT count(*) FROM record_update WHERE state = 'pending')", 0, 0, 0, n, e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -432,6 +447,8 @@ cJSON *rec_record(struct store *st, enum rec_kind k, int64_t row, struct pa_err 
 	case REC_CUSTOMER: return customer_record(st, row, e);
 	case REC_ADDRESS: return address_record(st, row, e);
 	case REC_TXN: return txn_record(st, row, e);
+	case REC_CUSTOMER_UPDATE:
+	case REC_ADDRESS_UPDATE: return upd_record(st, row, e);
 	default:
 		err_set(e, EX_SOFTWARE, "unknown_kind", NULL, "no record of kind %s here", rec_kind_name(k));
 		return NULL;
@@ -442,7 +459,8 @@ cJSON *rec_record(struct store *st, enum rec_kind k, int64_t row, struct pa_err 
 static cJSON *member_record(struct store *st, const struct rec_ref *m, char *rid, size_t n, struct pa_err *e)
 {
 	cJSON *r = rec_record(st, m->kind, m->row, e);
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, m->kind == REC_TXN ? "txn_id" : "async_id");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, m->kind == REC_TXN ? "txn_id"
+	                                                   : m->kind >= REC_CUSTOMER_UPDATE ? "update_id" : "async_id");
 
 	if (r && !cJSON_IsString(id)) {
 		err_set(e, EX_IOERR, "database_corrupt", NULL, "%s %lld has no id", rec_kind_name(m->kind),
@@ -469,10 +487,12 @@ static int hold_members(struct store *st, int64_t bid, struct pa_err *e)
 		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'address')",
 		"UPDATE txn SET batch_id = ?1 WHERE id IN"
 		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'txn')",
+		"UPDATE record_update SET batch_id = ?1 WHERE id IN (SELECT row FROM batch_member"
+		" WHERE batch = ?1 AND kind IN ('customer_update', 'address_update'))",
 	};
 	int rc = 0;
 
-	for (int k = 0; k < 3 && !rc; k++)
+	for (int k = 0; k < 4 && !rc; k++)
 		rc = store_exec_ii(st, mark[k], bid, 0, e);
 	return rc;
 }
@@ -572,7 +592,7 @@ static int new_batch(struct store *st, int64_t *bid, char batch_id[UUID_LEN + 1]
  * after what it names is accepted, or in this batch. Each is the IN list
  * of one UPDATE that holds what it picks for the batch (one statement a
  * kind, not one a record). */
-static const char *const hold_sql[3] = {
+static const char *const hold_sql[REC_NKINDS] = {
 	"UPDATE customer SET batch_id = ?1 WHERE id IN (SELECT id FROM customer INDEXED BY customer_queue"
 	" WHERE state = 'pending' AND batch_id IS NULL"
 	" AND (?3 IS NULL OR id IN (SELECT customer_id FROM txn WHERE business_date = ?3)) ORDER BY id LIMIT ?2)",
@@ -589,6 +609,17 @@ static const char *const hold_sql[3] = {
 	" AND (d.id IS NULL OR d.state IN ('uploaded', 'synced') OR d.batch_id = ?1)"
 	" AND (i.id IS NULL OR i.state IN ('uploaded', 'synced') OR i.batch_id = ?1)"
 	" AND (?3 IS NULL OR t.business_date = ?3) ORDER BY t.id LIMIT ?2)",
+	/* Updates (issue 12), never for a priority date (they never block end
+	 * of day): in the order made, once HQ accepted the record they change
+	 * (or it goes earlier in this batch). */
+	"UPDATE record_update SET batch_id = ?1 WHERE id IN (SELECT u.id FROM record_update u"
+	" INDEXED BY record_update_queue JOIN customer c ON c.id = u.customer_id"
+	" WHERE u.state = 'pending' AND u.batch_id IS NULL AND u.kind = 'customer_update' AND ?3 IS NULL"
+	" AND (c.state IN ('uploaded', 'synced') OR c.batch_id = ?1) ORDER BY u.id LIMIT ?2)",
+	"UPDATE record_update SET batch_id = ?1 WHERE id IN (SELECT u.id FROM record_update u"
+	" INDEXED BY record_update_queue JOIN address a ON a.id = u.row"
+	" WHERE u.state = 'pending' AND u.batch_id IS NULL AND u.kind = 'address_update' AND ?3 IS NULL"
+	" AND (a.state IN ('uploaded', 'synced') OR a.batch_id = ?1) ORDER BY u.id LIMIT ?2)",
 };
 
 /* Holds the next records of the queue of kind k (see queue_sql) for bid
@@ -598,10 +629,14 @@ static const char *const hold_sql[3] = {
 static int take(struct store *st, enum rec_kind k, const char *date, int64_t bid, struct rec_ref *m, int *n,
                 int max, struct pa_err *e)
 {
-	static const char *const held_sql[3] = {
+	static const char *const held_sql[REC_NKINDS] = {
 		"SELECT id FROM customer INDEXED BY customer_batch WHERE batch_id = ?1 ORDER BY id",
 		"SELECT id FROM address INDEXED BY address_batch WHERE batch_id = ?1 ORDER BY id",
 		"SELECT id FROM txn INDEXED BY txn_batch WHERE batch_id = ?1 ORDER BY id",
+		"SELECT id FROM record_update INDEXED BY record_update_batch WHERE batch_id = ?1"
+		" AND kind = 'customer_update' ORDER BY id",
+		"SELECT id FROM record_update INDEXED BY record_update_batch WHERE batch_id = ?1"
+		" AND kind = 'address_update' ORDER BY id",
 	};
 	sqlite3_stmt *s = store_stmt(st, hold_sql[k], e), *q = NULL;
 	int step = SQLITE_DONE, rc = 0, first = *n, kstart = *n;
@@ -659,6 +694,9 @@ int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct
 		for (int pass = prio ? 0 : 1; pass < 2 && n < max; pass++)
 			if ((rc = take(st, (enum rec_kind)k, pass == 0 ? prio : NULL, *bid, m, &n, max, e)))
 				goto cleanup;
+	for (int k = REC_CUSTOMER_UPDATE; k <= REC_ADDRESS_UPDATE && n < max; k++)
+		if ((rc = take(st, (enum rec_kind)k, NULL, *bid, m, &n, max, e)))
+			goto cleanup;
 	if (n == 0) {
 		*bid = 0;
 		goto cleanup;
@@ -710,6 +748,7 @@ int rec_batch_release(struct store *st, int64_t bid, struct pa_err *e)
 	if ((rc = store_exec_ii(st, "UPDATE customer SET batch_id = NULL WHERE batch_id = ?1", bid, 0, e)) ||
 	    (rc = store_exec_ii(st, "UPDATE address SET batch_id = NULL WHERE batch_id = ?1", bid, 0, e)) ||
 	    (rc = store_exec_ii(st, "UPDATE txn SET batch_id = NULL WHERE batch_id = ?1", bid, 0, e)) ||
+	    (rc = store_exec_ii(st, "UPDATE record_update SET batch_id = NULL WHERE batch_id = ?1", bid, 0, e)) ||
 	    (rc = store_exec_ii(st, "DELETE FROM batch_member WHERE batch = ?1", bid, 0, e)) ||
 	    (rc = store_exec_ii(st, "DELETE FROM batch WHERE id = ?1", bid, 0, e)))
 		return rc;
@@ -766,6 +805,35 @@ static bool reply_matches(const cJSON *doc, const char *batch_id, char (*rid)[RE
 	return true;
 }
 
+/* An update's result (issue 12): accepted or duplicate with HQ's customer
+ * version after it, rejected for a person, or deferred while the record
+ * it changes is not accepted here (common/update). */
+static int apply_update(struct store *st, const struct rec_ref *m, const char *rid, const cJSON *r,
+                        struct rec_tally *t, struct pa_err *e)
+{
+	const char *status = cJSON_GetObjectItemCaseSensitive(r, "status")->valuestring;
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(r, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(r, "message");
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(r, "version");
+	const char *c = cJSON_IsString(code) ? code->valuestring : "rejected";
+	bool deferred = false;
+	int rc;
+
+	if (strcmp(status, "rejected") != 0) {
+		t->accepted++;
+		return upd_accepted(st, m->row, cJSON_IsNumber(ver) && ver->valuedouble >= 0 && ver->valuedouble < 9e15
+		                                ? (int64_t)ver->valuedouble : -1, e);
+	}
+	rc = upd_rejected(st, m->row, c, cJSON_IsString(msg) ? msg->valuestring : "rejected by HQ", &deferred, e);
+	if (deferred) {
+		t->deferred++;
+	} else {
+		t->rejected++;
+		log_warn("HQ rejected %s %s: %s", rec_kind_name(m->kind), rid, c);
+	}
+	return rc;
+}
+
 /* Moves member m (record id rid) as its result r says. */
 static int apply_one(struct store *st, const struct rec_ref *m, const char *rid, const cJSON *r,
                      struct rec_tally *t, struct pa_err *e)
@@ -778,6 +846,8 @@ static int apply_one(struct store *st, const struct rec_ref *m, const char *rid,
 	bool waits = false;
 	int rc;
 
+	if (m->kind == REC_CUSTOMER_UPDATE || m->kind == REC_ADDRESS_UPDATE)
+		return apply_update(st, m, rid, r, t, e);
 	if (strcmp(status, "rejected") != 0) {
 		t->accepted++;
 		if (m->kind == REC_CUSTOMER || m->kind == REC_ADDRESS || m->kind == REC_TXN)
@@ -820,7 +890,8 @@ int rec_apply_reply(struct store *st, int64_t bid, const char *batch_id, const c
 	 * before it in a batch, so each sees them moved as one by one would. */
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "results")) {
 		if (strcmp(cJSON_GetObjectItemCaseSensitive(r, "status")->valuestring, "rejected") == 0 &&
-		    pick(detach_sql, m[i].kind) && (rc = run_kind(st, pick(detach_sql, m[i].kind), m[i].row, NULL, NULL, "record HQ's answer", e)))
+		    pick(detach_sql, m[i].kind) &&
+		    (rc = run_kind(st, pick(detach_sql, m[i].kind), m[i].row, NULL, NULL, "record HQ's answer", e)))
 			goto cleanup;
 		i++;
 	}
