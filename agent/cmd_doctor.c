@@ -33,6 +33,7 @@
 #include "agent/cli.h"
 #include "agent/retain_view.h"
 #include "common/diag.h"
+#include "common/update.h"
 #include "common/util.h"
 
 #define DOCTOR_STEP_MS 3000       /* longest wait for one network step */
@@ -619,6 +620,18 @@ static int rej_line(void *ctx, const struct diag_rejected *r)
 	return 0;
 }
 
+/* upd_list_rejected callback: appends "KIND ID update UPDATE_ID CODE". */
+static int upd_rej_line(void *ctx, const struct upd_rejected_rec *r)
+{
+	struct rej_text *t = ctx;
+	size_t used = strlen(t->buf);
+
+	snprintf(t->buf + used, sizeof(t->buf) - used, "%s%s %s update %s %s", t->shown ? ", " : "", r->kind, r->id,
+	         r->update_id, r->code);
+	t->shown++;
+	return 0;
+}
+
 /* diag_flagged callback: keeps the first flagged batch's description. */
 static int flag_line(void *ctx, const struct diag_flagged *f)
 {
@@ -635,7 +648,7 @@ static void check_queue(struct doctor *d, struct store *st, const struct cfg *cf
 	struct diag_waiting w;
 	struct rej_text t;
 	struct pa_err e;
-	int64_t total;
+	int64_t total, upd_total = 0;
 	char span[32];
 
 	memset(&e, 0, sizeof(e));
@@ -670,14 +683,15 @@ static void check_queue(struct doctor *d, struct store *st, const struct cfg *cf
 		    cfg->waiting_warn, cfg->waiting_fail);
 	}
 	memset(&t, 0, sizeof(t));
-	if (diag_rejected(st, 3, rej_line, &t, &total, &e) != 0)
+	if (diag_rejected(st, 3, rej_line, &t, &total, &e) != 0 ||
+	    upd_list_rejected(st, 2, upd_rej_line, &t, &upd_total, &e) != 0)
 		add(d, "rejected", FAIL, "see the database line above", "cannot read rejected records: %s", e.message);
-	else if (total == 0)
+	else if ((total += upd_total) == 0)
 		add(d, "rejected", PASS, NULL, "no record waits for a person");
 	else
 		add(d, "rejected", WARN,
 		    "a person must correct them: `posagent status` lists them, `posagent customer show ID` says why, "
-		    "`posagent customer edit ID` corrects a customer",
+		    "`posagent customer edit ID` corrects a customer (or drops a refused change with --discard-update)",
 		    "%lld record%s HQ rejected: %s%s", (long long)total, total == 1 ? "" : "s", t.buf,
 		    total > t.shown ? ", ..." : "");
 	memset(&t, 0, sizeof(t));
@@ -687,8 +701,9 @@ static void check_queue(struct doctor *d, struct store *st, const struct cfg *cf
 		add(d, "batches", PASS, NULL, "HQ could read every batch");
 	else
 		add(d, "batches", FAIL,
-		    "HQ could not read a batch this register sent (400): report it to support with `posagent --json "
-		    "status`; the records are kept and retried",
+		    "HQ would not take a batch this register sent (400 unreadable, or 413 too large for one record far "
+		    "below its 4 MiB limit): report it to support with `posagent --json status`; the records are kept "
+		    "and retried",
 		    "%lld batch%s flagged: %s", (long long)total, total == 1 ? "" : "es", t.buf);
 }
 

@@ -21,10 +21,18 @@
 # sql SQL...          sqlite3 on $DB
 # db_sum              a checksum of every row in $DB: equal before and after
 #                     proves that a refused command stored nothing
+# conf_set FILE SECTION KEY VALUE
+#                     sets KEY = VALUE in [SECTION] of FILE: replaces the
+#                     key there, else adds it under the header, else adds
+#                     the section at the end (a section may appear once)
 # check TEXT          says what the script checks next
 # fail TEXT           fails the test with TEXT (and the last command's output)
 # skip TEXT           the test cannot run on this machine: prints "SKIP: TEXT"
 #                     and exits 77, which tests/run counts as skipped
+# wait_until SECS WHAT CMD...
+#                     runs CMD every 50 ms until it succeeds; fails with
+#                     "WHAT not reached in SECS s" after SECS seconds. The way
+#                     to synchronize with another process: never a fixed sleep
 #
 # Needs bash, sqlite3 and jq. POSAGENT_BIN and TOP are set by tests/run;
 # run alone, the defaults are this checkout's build/posagent.
@@ -42,6 +50,17 @@ fail() {
 		[ -s "$T/err" ] && head -c 2000 "$T/err" | sed 's/^/  stderr| /' >&2
 	fi
 	exit 1
+}
+
+conf_set() {
+	local file=$1 sec=$2 key=$3 val=$4
+	awk -v sec="[$sec]" -v key="$key" -v val="$val" '
+		function put() { print key " = " val; done = 1 }
+		/^[ \t]*\[/ { if (insec && !done) put(); insec = ($1 == sec); if (insec) seen = 1; print; next }
+		insec && $1 == key && !done { put(); next }
+		insec && $1 == key { next }
+		{ print }
+		END { if (!seen) print sec; if (!done) put() }' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
 }
 
 check() {
@@ -119,4 +138,14 @@ sql() {
 
 db_sum() {
 	sqlite3 -batch -cmd '.timeout 10000' "$DB" .dump | sha256sum | cut -d' ' -f1
+}
+
+wait_until() {
+	local secs=$1 what=$2 i=0
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt $((secs * 20)) ] || fail "$what not reached in $secs s"
+		sleep 0.05
+	done
 }
