@@ -199,6 +199,18 @@ cleanup:
 	return NULL;
 }
 
+/* Starts the uploader and the downloader with cfg; both end when *stop. */
+static void start_workers(struct worker *up, struct worker *down, const struct cfg *cfg,
+                          volatile sig_atomic_t *stop)
+{
+	memset(up, 0, sizeof(*up));
+	memset(down, 0, sizeof(*down));
+	up->cfg = down->cfg = cfg;
+	up->stop = down->stop = stop;
+	pthread_create(&up->thread, NULL, uploader, up);
+	pthread_create(&down->thread, NULL, downloader, down);
+}
+
 int cmd_run(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -250,12 +262,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
 	for (;;) {
 		stop_threads = 0;
-		memset(&up, 0, sizeof(up));
-		memset(&down, 0, sizeof(down));
-		up.cfg = down.cfg = &c->cfg;
-		up.stop = down.stop = &stop_threads;
-		pthread_create(&up.thread, NULL, uploader, &up);
-		pthread_create(&down.thread, NULL, downloader, &down);
+		start_workers(&up, &down, &c->cfg, &stop_threads);
 		told = 0;
 		while (!got_term && !got_hup && !up.done && !down.done) {
 			struct timespec tick = {0, 500000000}; /* to notice a worker's end */
@@ -277,9 +284,10 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		if (got_term)
 			break;
 		if (!got_hup) { /* a worker ended on its own: let systemd restart us */
+			rc = up.rc ? up.rc : down.rc ? down.rc : 1;
 			log_error("service stopping after a local failure");
-			svc_failed(up.rc ? up.rc : down.rc ? down.rc : 1, "stopped after a local failure (see the log)");
-			return up.rc ? up.rc : down.rc ? down.rc : 1;
+			svc_failed(rc, "stopped after a local failure (see the log)");
+			return rc;
 		}
 		got_hup = 0;
 		reload(c, refused, sizeof(refused));
