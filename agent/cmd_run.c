@@ -6,6 +6,8 @@
  *                and uploads within a second of a new record; a full
  *                pass at least every idle_interval; backoff on failure.
  *   downloader - long-polls HQ's changes and applies them.
+ *   metrics    - writes [metrics] textfile for node_exporter every
+ *                [metrics] interval (and keeps HQ request counts).
  * The main thread only waits for signals: SIGTERM/SIGINT stop both within
  * 2 s (transfers and sleeps poll the stop flag), SIGHUP re-reads the
  * configuration and restarts the threads with it.
@@ -19,6 +21,7 @@
 
 #include "agent/cli.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/pjob.h"
 #include "common/util.h"
 
@@ -122,12 +125,22 @@ cleanup:
 	return NULL;
 }
 
+/* The third thread: the metrics for fleet monitoring (common/metrics). */
+static void *metrics(void *arg)
+{
+	struct worker *w = arg;
+
+	met_loop(w->cfg, w->stop);
+	w->done = 1;
+	return NULL;
+}
+
 int cmd_run(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *syn = "posagent run";
 	static volatile sig_atomic_t stop_threads;
-	struct worker up, down;
+	struct worker up, down, met;
 	struct store *st = NULL;
 	struct hq_client *probe = NULL;
 	struct pa_err e;
@@ -166,10 +179,12 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		stop_threads = 0;
 		memset(&up, 0, sizeof(up));
 		memset(&down, 0, sizeof(down));
-		up.cfg = down.cfg = &c->cfg;
-		up.stop = down.stop = &stop_threads;
+		memset(&met, 0, sizeof(met));
+		up.cfg = down.cfg = met.cfg = &c->cfg;
+		up.stop = down.stop = met.stop = &stop_threads;
 		pthread_create(&up.thread, NULL, uploader, &up);
 		pthread_create(&down.thread, NULL, downloader, &down);
+		pthread_create(&met.thread, NULL, metrics, &met);
 		while (!got_term && !got_hup && !up.done && !down.done) {
 			struct timespec tick = {0, 500000000}; /* to notice a worker's end */
 			int sig = sigtimedwait(&sigs, NULL, &tick);
@@ -181,6 +196,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		stop_threads = 1;
 		pthread_join(up.thread, NULL);
 		pthread_join(down.thread, NULL);
+		pthread_join(met.thread, NULL);
 		if (got_term)
 			break;
 		if (!got_hup) { /* a worker ended on its own: let systemd restart us */

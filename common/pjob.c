@@ -27,20 +27,24 @@ double pjob_backoff(int failures, long cap)
 
 void pjob_note_error(struct store *st, const char *msg, double delay)
 {
-	char now[21], next[21];
+	char now[21], next[21], fails[32];
 	struct pa_err e;
 
 	util_rfc3339(time(NULL), now);
 	util_rfc3339(time(NULL) + (time_t)(delay + 0.999), next);
 	if (store_begin(st, true, &e) == 0) {
+		if (store_meta_get(st, "consecutive_failures", fails, sizeof(fails), &e) == 0)
+			snprintf(fails, sizeof(fails), "%lld", strtoll(fails, NULL, 10) + 1);
 		if (store_meta_set(st, "last_error", msg, &e) || store_meta_set(st, "last_error_at", now, &e) ||
-		    store_meta_set(st, "next_retry", next, &e) || store_commit(st, &e))
+		    store_meta_set(st, "next_retry", next, &e) ||
+		    store_meta_set(st, "consecutive_failures", fails, &e) || store_commit(st, &e))
 			store_rollback(st);
 	}
 }
 
-/* Clears next_retry after a success (a write only when it was set, so
- * that an idle service does not write on every long poll). */
+/* Clears next_retry and the consecutive failures (metrics) after a
+ * success (a write only when it was set, so that an idle service does not
+ * write on every long poll). */
 static void note_ok(struct store *st)
 {
 	struct pa_err e;
@@ -48,6 +52,8 @@ static void note_ok(struct store *st)
 
 	if (store_meta_get(st, "next_retry", v, sizeof(v), &e) == 0 && v[0])
 		store_meta_set(st, "next_retry", "", &e);
+	if (store_meta_get(st, "consecutive_failures", v, sizeof(v), &e) == 0 && v[0] && strcmp(v, "0") != 0)
+		store_meta_set(st, "consecutive_failures", "0", &e);
 }
 
 /* After a failure: decides whether to try again and waits. Returns true to
