@@ -11,18 +11,34 @@
 #include "common/upload.h"
 #include "common/util.h"
 
+double pjob_jitter(double max)
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = (uint32_t)rand();
+	return max * ((double)r / 4294967296.0);
+}
+
 double pjob_backoff(int failures, long cap)
 {
 	double ceiling = 1.0;
-	uint32_t r = 0;
 
 	for (int i = 1; i < failures && ceiling < (double)cap; i++)
 		ceiling *= 2;
 	if (ceiling > (double)cap)
 		ceiling = (double)cap;
-	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = (uint32_t)rand();
-	return ceiling * ((double)r / 4294967296.0);
+	return pjob_jitter(ceiling);
+}
+
+double pjob_retry_delay(long retry_after, int failures, long cap)
+{
+	double base;
+
+	if (retry_after < 0)
+		return pjob_backoff(failures, cap);
+	base = retry_after > cap ? (double)cap : (double)retry_after;
+	return base + pjob_jitter(base > 1 ? base : 1);
 }
 
 void pjob_note_error(struct store *st, const char *msg, double delay)
@@ -67,13 +83,13 @@ static bool wait_again(struct pjob *j, const char *msg, long retry_after, bool a
 	if (auth) {
 		j->auth_refused = true;
 		delay = (double)j->cfg->retry_max; /* no retry storm */
-	} else if (retry_after >= 0) {
-		delay = retry_after > j->cfg->retry_max ? (double)j->cfg->retry_max : (double)retry_after;
 	} else {
-		delay = pjob_backoff(j->failures, j->cfg->retry_max);
+		delay = pjob_retry_delay(retry_after, j->failures, j->cfg->retry_max);
 	}
 	pjob_note_error(j->st, msg, delay);
-	if ((j->max_tries && j->failures >= j->max_tries) || (j->max_wait >= 0 && delay > (double)j->max_wait) ||
+	/* A Retry-After over max_wait gives up; its jitter does not count. */
+	if ((j->max_tries && j->failures >= j->max_tries) ||
+	    (j->max_wait >= 0 && (retry_after >= 0 && !auth ? (double)retry_after : delay) > (double)j->max_wait) ||
 	    (j->stop && *j->stop)) {
 		j->unreachable = true;
 		return false;

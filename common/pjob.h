@@ -53,6 +53,15 @@ int pjob_pull(struct pjob *j, long wait, struct pa_err *e);
  * an exponential ceiling from 1 s, capped at cap seconds. */
 double pjob_backoff(int failures, long cap);
 
+/* The wait after a failure, jittered so that a fleet of registers never
+ * retries in step: with HQ's Retry-After (retry_after >= 0) at least that
+ * (capped at cap) plus a random part of up to as much again (at least up
+ * to 1 s); without it pjob_backoff(failures, cap). */
+double pjob_retry_delay(long retry_after, int failures, long cap);
+
+/* A random delay in [0, max) seconds (eod's start of waiting). */
+double pjob_jitter(double max);
+
 /* Records a failure in the bookkeeping: last_error, its time, next_retry
  * (now + delay). */
 void pjob_note_error(struct store *st, const char *msg, double delay);
