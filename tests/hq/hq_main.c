@@ -35,12 +35,16 @@ struct options {
 	char admin_cert[4096], admin_key[4096]; /* for SNI hq-admin.test */
 	long clock_offset;
 	bool pick_port;
+	long max_inflight;    /* capacity limit (hq_limit), 0 none */
+	long max_rate;
+	long limit_retry_after;
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: hq --dir DIR [--port N] [--assign immediate|manual|DELAY_MS]\n"
 	      "          [--cert FILE] [--key FILE] [--clock-offset SECONDS]\n"
+	      "          [--max-inflight N] [--max-rate PER_SECOND] [--limit-retry-after SECONDS]\n"
 	      "       hq --pick-port\n",
 	      f);
 }
@@ -67,6 +71,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"assign", required_argument, NULL, 'a'}, {"cert", required_argument, NULL, 'c'},
 		{"key", required_argument, NULL, 'k'},    {"clock-offset", required_argument, NULL, 'o'},
 		{"pick-port", no_argument, NULL, 'P'},    {"help", no_argument, NULL, 'h'},
+		{"max-inflight", required_argument, NULL, 'I'}, {"max-rate", required_argument, NULL, 'R'},
+		{"limit-retry-after", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	long v;
@@ -74,6 +80,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->mode = ASSIGN_IMMEDIATE;
+	o->limit_retry_after = 1;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -100,6 +107,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'P':
 			o->pick_port = true;
+			break;
+		case 'I':
+			if (parse_long(optarg, 0, 100000, &o->max_inflight) < 0)
+				goto bad;
+			break;
+		case 'R':
+			if (parse_long(optarg, 0, 1000000, &o->max_rate) < 0)
+				goto bad;
+			break;
+		case 'A':
+			if (parse_long(optarg, 0, 86400, &o->limit_retry_after) < 0)
+				goto bad;
 			break;
 		case 'h':
 			return 1;
@@ -280,6 +299,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits it */
 	clock_set_offset(o.clock_offset);
+	limit_set(o.max_inflight, (double)o.max_rate, o.limit_retry_after);
 	rc = 1;
 	if (init_state(&o) == 0)
 		rc = serve(&o, &sigs);
