@@ -2,9 +2,12 @@
  * posagent run: the service. Two threads, each with its own database
  * connection and HQ connection, so that a long poll waiting for changes
  * never holds an upload up:
- *   uploader   - watches the database (PRAGMA data_version, every 250 ms)
- *                and uploads within a second of a new record; a full
- *                pass at least every idle_interval; backoff on failure.
+ *   uploader   - sleeps on the wake-up socket (common/wake.h): a command
+ *                that commits a record wakes it at once; a full pass at
+ *                least every idle_interval; backoff on failure, which the
+ *                downloader ends when HQ answers again. Without the socket
+ *                (a database path too long for it) it watches PRAGMA
+ *                data_version every 250 ms instead.
  *   downloader - long-polls HQ's changes and applies them.
  *   metrics    - writes [metrics] textfile for node_exporter every
  *                [metrics] interval (and keeps HQ request counts).
@@ -24,12 +27,14 @@
 #include "common/metrics.h"
 #include "common/pjob.h"
 #include "common/util.h"
+#include "common/wake.h"
 
 static int got_term, got_hup; /* set by the main thread from sigtimedwait */
 
 /* What each worker thread gets. */
 struct worker {
 	const struct cfg *cfg;
+	struct wake *wake;           /* the service's wake-up socket, or NULL */
 	volatile sig_atomic_t *stop; /* set by main: end now */
 	int rc;                      /* local failure status, 0 when none */
 	volatile int done;           /* the thread has returned */
@@ -64,6 +69,22 @@ static int64_t data_version(struct store *st)
 	return v;
 }
 
+/* Waits for the next pass: a wake (any kind) or idle_interval. Without a
+ * wake-up socket, polls PRAGMA data_version every 250 ms (*seen: the last
+ * value seen). */
+static void await_work(struct worker *w, struct store *st, int64_t *seen)
+{
+	double until = util_mono() + (double)w->cfg->idle_interval;
+
+	if (w->wake) {
+		wake_wait(w->wake, (double)w->cfg->idle_interval, true, w->stop);
+		return;
+	}
+	*seen = data_version(st); /* our own commits are not news */
+	while (!*w->stop && util_mono() < until && data_version(st) == *seen)
+		util_sleep(0.25, w->stop);
+}
+
 static void *uploader(void *arg)
 {
 	struct worker *w = arg;
@@ -72,25 +93,17 @@ static void *uploader(void *arg)
 	struct pjob j;
 	struct pa_err e;
 	int64_t seen = -1;
-	double last_pass = 0;
 
 	if ((w->rc = open_both(w, &st, &hq)))
 		goto cleanup;
 	while (!*w->stop) {
-		int64_t v = data_version(st);
-		double now = util_mono();
-		if (v != seen || now - last_pass >= (double)w->cfg->idle_interval) {
-			seen = v;
-			last_pass = now;
-			pjob_init(&j, st, hq, w->cfg, w->stop);
-			if (pjob_push(&j, false, &e)) {
-				log_warn("upload: %s", e.message);
-				util_sleep(1, w->stop);
-			}
-			seen = data_version(st); /* our own commits are not news */
-			continue;
+		pjob_init(&j, st, hq, w->cfg, w->stop);
+		j.wake = w->wake;
+		if (pjob_push(&j, false, &e)) {
+			log_warn("upload: %s", e.message);
+			util_sleep(1, w->stop);
 		}
-		util_sleep(0.25, w->stop);
+		await_work(w, st, &seen);
 	}
 cleanup:
 	hq_client_free(hq);
@@ -111,6 +124,7 @@ static void *downloader(void *arg)
 		goto cleanup;
 	while (!*w->stop) {
 		pjob_init(&j, st, hq, w->cfg, w->stop);
+		j.wake = w->wake; /* to post WAKE_HQ; it never waits on it */
 		if (pjob_pull(&j, w->cfg->long_poll, &e)) {
 			log_warn("download: %s", e.message);
 			util_sleep(1, w->stop);
@@ -143,6 +157,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	struct worker up, down, met;
 	struct store *st = NULL;
 	struct hq_client *probe = NULL;
+	struct wake *wake = NULL;
 	struct pa_err e;
 	sigset_t sigs;
 	int ch, rc = 0;
@@ -174,6 +189,13 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	}
 	store_close(st);
 	hq_client_free(probe);
+	{
+		char msg[512];
+		if (wake_open(c->cfg.database, &wake, msg, sizeof(msg)) != 0)
+			log_warn("no wake-up socket (polling the database instead): %s", msg);
+		else if (msg[0])
+			log_warn("%s", msg);
+	}
 	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
 	for (;;) {
 		stop_threads = 0;
@@ -181,6 +203,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		memset(&down, 0, sizeof(down));
 		memset(&met, 0, sizeof(met));
 		up.cfg = down.cfg = met.cfg = &c->cfg;
+		up.wake = down.wake = wake;
 		up.stop = down.stop = met.stop = &stop_threads;
 		pthread_create(&up.thread, NULL, uploader, &up);
 		pthread_create(&down.thread, NULL, downloader, &down);
@@ -201,6 +224,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 			break;
 		if (!got_hup) { /* a worker ended on its own: let systemd restart us */
 			log_warn("service stopping after a local failure");
+			wake_close(wake);
 			return up.rc ? up.rc : down.rc ? down.rc : 1;
 		}
 		got_hup = 0;
@@ -217,6 +241,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 			}
 		}
 	}
+	wake_close(wake);
 	log_info("service stopped");
 	return up.rc ? up.rc : down.rc;
 }

@@ -72,10 +72,13 @@ static void note_ok(struct store *st)
 		store_meta_set(st, "consecutive_failures", "0", &e);
 }
 
-/* After a failure: decides whether to try again and waits. Returns true to
- * try again, false to give up (j->unreachable set). */
-static bool wait_again(struct pjob *j, const char *msg, long retry_after, bool auth)
+/* After a failure: decides whether to try again and waits. upload: the
+ * uploader's wait, which a WAKE_HQ on j->wake ends early; else the
+ * downloader's, whose backoff the service caps (see pjob_pull). Returns
+ * true to try again, false to give up (j->unreachable set). */
+static bool wait_again(struct pjob *j, const char *msg, long retry_after, bool auth, bool upload)
 {
+	long cap = j->cfg->retry_max;
 	double delay;
 
 	j->failures++;
@@ -84,7 +87,10 @@ static bool wait_again(struct pjob *j, const char *msg, long retry_after, bool a
 		j->auth_refused = true;
 		delay = (double)j->cfg->retry_max; /* no retry storm */
 	} else {
-		delay = pjob_retry_delay(retry_after, j->failures, j->cfg->retry_max);
+		if (!upload && j->wake && cap > (j->cfg->long_poll > 5 ? j->cfg->long_poll : 5))
+			cap = j->cfg->long_poll > 5 ? j->cfg->long_poll : 5;
+		delay = retry_after >= 0 ? pjob_retry_delay(retry_after, j->failures, j->cfg->retry_max)
+		                         : pjob_backoff(j->failures, cap);
 	}
 	pjob_note_error(j->st, msg, delay);
 	/* A Retry-After over max_wait gives up; its jitter does not count. */
@@ -94,8 +100,11 @@ static bool wait_again(struct pjob *j, const char *msg, long retry_after, bool a
 		j->unreachable = true;
 		return false;
 	}
-	log_info("retrying in %.1f s", delay);
-	util_sleep(delay, j->stop);
+	log_info("%s: retrying in %.1f s", upload ? "upload" : "download", delay);
+	if (upload && wake_wait(j->wake, delay, false, j->stop))
+		log_info("upload: HQ answers again: retrying now");
+	else if (!upload)
+		util_sleep(delay, j->stop);
 	return !(j->stop && *j->stop);
 }
 
@@ -132,7 +141,7 @@ int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e)
 		}
 		/* Let another process (sync, eod) upload while we wait. */
 		store_unlock_upload(j->st);
-		if (!wait_again(j, o.error, o.retry_after, o.result == UP_AUTH))
+		if (!wait_again(j, o.error, o.retry_after, o.result == UP_AUTH, true))
 			break;
 		if ((rc = store_lock_upload(j->st, wait_lock, e))) {
 			rc = wait_lock ? rc : 0;
@@ -153,6 +162,8 @@ int pjob_pull(struct pjob *j, long wait, struct pa_err *e)
 		if ((rc = down_page(j->st, j->hq, j->cfg, wait, &o, e)))
 			break;
 		if (o.ok) {
+			if (j->failures && j->wake)
+				wake_post(j->wake, WAKE_HQ); /* the uploader may be in its backoff */
 			j->applied += o.applied;
 			j->failures = 0;
 			note_ok(j->st);
@@ -161,7 +172,7 @@ int pjob_pull(struct pjob *j, long wait, struct pa_err *e)
 			wait = 0;
 			continue;
 		}
-		if (!wait_again(j, o.error, o.retry_after, o.status == 401 || o.status == 403))
+		if (!wait_again(j, o.error, o.retry_after, o.status == 401 || o.status == 403, false))
 			break;
 	}
 	return rc;
