@@ -88,6 +88,9 @@ demo: deps
 bench: all
 	$(Q)BUILD=$(BUILD) tests/bench/run
 
+fleet: all
+	$(Q)BUILD=$(BUILD) tests/fleet/run
+
 deb: all
 	$(Q)BUILD=$(BUILD) VERSION=$(VERSION) packaging/build-deb
 
@@ -95,7 +98,7 @@ clean:
 	rm -rf build
 
 FORCE:
-.PHONY: all deps test demo bench deb clean FORCE
+.PHONY: all deps test demo bench fleet deb clean FORCE
 .SECONDARY:
 
 -include $(COMMON_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(HQ_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
