@@ -87,8 +87,13 @@ static bool wait_again(struct pjob *j, const char *msg, long retry_after, bool a
 		j->auth_refused = true;
 		delay = (double)j->cfg->retry_max; /* no retry storm */
 	} else {
-		if (!upload && j->wake && cap > (j->cfg->long_poll > 5 ? j->cfg->long_poll : 5))
-			cap = j->cfg->long_poll > 5 ? j->cfg->long_poll : 5;
+		/* the service's probe for HQ's return: at most PJOB_PROBE_MAX, so
+		 * that a fleet's backlogs drain within ~20 s of it (issue 17) */
+		long probe = j->cfg->long_poll < PJOB_PROBE_MAX ? j->cfg->long_poll : PJOB_PROBE_MAX;
+		if (probe < 5)
+			probe = 5;
+		if (!upload && j->wake && cap > probe)
+			cap = probe;
 		delay = retry_after >= 0 ? pjob_retry_delay(retry_after, j->failures, j->cfg->retry_max)
 		                         : pjob_backoff(j->failures, cap);
 	}
