@@ -34,6 +34,7 @@ struct options {
 	char cert[4096], key[4096];           /* server certificate and key */
 	char admin_cert[4096], admin_key[4096]; /* for SNI hq-admin.test */
 	long clock_offset;
+	char revision[16]; /* health's "revision", "" for none */
 	bool pick_port;
 	long max_inflight;    /* capacity limit (hq_limit), 0 none */
 	long max_rate;
@@ -43,7 +44,7 @@ struct options {
 static void usage(FILE *f)
 {
 	fputs("usage: hq --dir DIR [--port N] [--assign immediate|manual|DELAY_MS]\n"
-	      "          [--cert FILE] [--key FILE] [--clock-offset SECONDS]\n"
+	      "          [--cert FILE] [--key FILE] [--clock-offset SECONDS] [--revision DATE|none]\n"
 	      "          [--max-inflight N] [--max-rate PER_SECOND] [--limit-retry-after SECONDS]\n"
 	      "       hq --pick-port\n",
 	      f);
@@ -73,6 +74,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"pick-port", no_argument, NULL, 'P'},    {"help", no_argument, NULL, 'h'},
 		{"max-inflight", required_argument, NULL, 'I'}, {"max-rate", required_argument, NULL, 'R'},
 		{"limit-retry-after", required_argument, NULL, 'A'},
+		{"revision", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0},
 	};
 	long v;
@@ -81,6 +83,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->mode = ASSIGN_IMMEDIATE;
 	o->limit_retry_after = 1;
+	util_copy(o->revision, sizeof(o->revision), HQ_REVISION);
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -104,6 +107,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'o':
 			if (parse_long(optarg, -100000000L, 100000000L, &o->clock_offset) < 0)
 				goto bad;
+			break;
+		case 'r':
+			if (strlen(optarg) >= sizeof(o->revision))
+				goto bad;
+			util_copy(o->revision, sizeof(o->revision), strcmp(optarg, "none") ? optarg : "");
 			break;
 		case 'P':
 			o->pick_port = true;
@@ -214,7 +222,8 @@ static int init_state(const struct options *o)
 
 	snprintf(path, sizeof(path), "%s/hq.db", o->dir);
 	if (db_open(path) < 0 || auth_init(o->dir) < 0 || idem_init() < 0 || feed_init() < 0 ||
-	    batch_init() < 0 || stmt_init() < 0 || admin_init(o->dir) < 0 ||
+	    cust_init() < 0 || upd_init() < 0 || batch_init() < 0 || stmt_init() < 0 ||
+	    admin_init(o->dir) < 0 ||
 	    sync_start(o->mode, o->delay_ms) < 0)
 		return -1;
 	return 0;
@@ -300,6 +309,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits it */
 	clock_set_offset(o.clock_offset);
 	limit_set(o.max_inflight, (double)o.max_rate, o.limit_retry_after);
+	api_set_revision(o.revision);
 	rc = 1;
 	if (init_state(&o) == 0)
 		rc = serve(&o, &sigs);
