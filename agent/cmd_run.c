@@ -9,6 +9,8 @@
  *                (a database path too long for it) it watches PRAGMA
  *                data_version every 250 ms instead.
  *   downloader - long-polls HQ's changes and applies them.
+ *   metrics    - writes [metrics] textfile for node_exporter every
+ *                [metrics] interval (and keeps HQ request counts).
  * The main thread only waits for signals: SIGTERM/SIGINT stop both within
  * 2 s (transfers and sleeps poll the stop flag), SIGHUP re-reads the
  * configuration and restarts the threads with it. Under systemd it tells
@@ -26,6 +28,7 @@
 
 #include "agent/cli.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/pjob.h"
 #include "common/retain.h"
 #include "common/svc.h"
@@ -221,13 +224,39 @@ cleanup:
 	return NULL;
 }
 
+/* The third thread: the metrics for fleet monitoring (common/metrics). */
+static void *metrics(void *arg)
+{
+	struct worker *w = arg;
+
+	met_loop(w->cfg, w->stop);
+	w->done = 1;
+	return NULL;
+}
+
+/* Starts the uploader, the downloader and the metrics writer with cfg and
+ * the wake-up socket (NULL: none); all end when *stop. */
+static void start_workers(struct worker *up, struct worker *down, struct worker *met, const struct cfg *cfg,
+                          struct wake *wake, volatile sig_atomic_t *stop)
+{
+	memset(up, 0, sizeof(*up));
+	memset(down, 0, sizeof(*down));
+	memset(met, 0, sizeof(*met));
+	up->cfg = down->cfg = met->cfg = cfg;
+	up->wake = down->wake = wake;
+	up->stop = down->stop = met->stop = stop;
+	pthread_create(&up->thread, NULL, uploader, up);
+	pthread_create(&down->thread, NULL, downloader, down);
+	pthread_create(&met->thread, NULL, metrics, met);
+}
+
 int cmd_run(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"check", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *syn = "posagent run [--check]";
 	static volatile sig_atomic_t stop_threads;
-	struct worker up, down;
+	struct worker up, down, met;
 	struct wake *wake = NULL;
 	struct pa_err e;
 	sigset_t sigs;
@@ -280,13 +309,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
 	for (;;) {
 		stop_threads = 0;
-		memset(&up, 0, sizeof(up));
-		memset(&down, 0, sizeof(down));
-		up.cfg = down.cfg = &c->cfg;
-		up.wake = down.wake = wake;
-		up.stop = down.stop = &stop_threads;
-		pthread_create(&up.thread, NULL, uploader, &up);
-		pthread_create(&down.thread, NULL, downloader, &down);
+		start_workers(&up, &down, &met, &c->cfg, wake, &stop_threads);
 		told = 0;
 		while (!got_term && !got_hup && !up.done && !down.done) {
 			struct timespec tick = {0, 500000000}; /* to notice a worker's end */
@@ -305,13 +328,15 @@ int cmd_run(struct cli *c, int argc, char **argv)
 			svc_stopping();
 		pthread_join(up.thread, NULL);
 		pthread_join(down.thread, NULL);
+		pthread_join(met.thread, NULL);
 		if (got_term)
 			break;
 		if (!got_hup) { /* a worker ended on its own: let systemd restart us */
 			log_error("service stopping after a local failure");
-			svc_failed(up.rc ? up.rc : down.rc ? down.rc : 1, "stopped after a local failure (see the log)");
+			rc = up.rc ? up.rc : down.rc ? down.rc : 1;
+			svc_failed(rc, "stopped after a local failure (see the log)");
 			wake_close(wake);
-			return up.rc ? up.rc : down.rc ? down.rc : 1;
+			return rc;
 		}
 		got_hup = 0;
 		reload(c, refused, sizeof(refused));
