@@ -1,0 +1,285 @@
+#include "common/search.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/customer.h"
+#include "common/fold.h"
+#include "common/util.h"
+#include "common/validate.h"
+
+#define SEARCH_MAX_WORDS 16
+#define QUERY_LEN 1024
+
+/* The queries one search text makes: FTS5 query strings (empty when not
+ * needed) and the values of the exact lookup. */
+struct query {
+	char tri[QUERY_LEN];  /* trigram table: every word of 3+ characters */
+	char word[QUERY_LEN]; /* word table: every shorter word, as a prefix */
+	char name[QUERY_LEN]; /* word table, names only: every word as a prefix */
+	char exact[256];      /* the whole text, trimmed */
+	char digits[64];      /* its phone digits, when it looks like a phone */
+};
+
+/* True when text looks like a phone number: digits and " +-()" only,
+ * with at least one digit. */
+static bool phone_like(const char *text)
+{
+	bool digit = false;
+
+	for (const char *p = text; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digit = true;
+		else if (!strchr(" +-()", *p))
+			return false;
+	}
+	return digit;
+}
+
+/* Appends text to q (n bytes) as one FTS5 string, "..." with " doubled,
+ * followed by '*' when prefix, after a space when q is not empty.
+ * Returns 0, or -1 when it does not fit. */
+static int add_term(char *q, size_t n, const char *text, bool prefix)
+{
+	size_t j = strlen(q);
+
+	if (j && j + 1 < n)
+		q[j++] = ' ';
+	if (j + 1 >= n)
+		return -1;
+	q[j++] = '"';
+	for (const char *p = text; *p; p++) {
+		if (j + 4 >= n)
+			return -1;
+		if (*p == '"')
+			q[j++] = '"';
+		q[j++] = *p;
+	}
+	q[j++] = '"';
+	if (prefix)
+		q[j++] = '*';
+	q[j] = '\0';
+	return 0;
+}
+
+/* True when a folded word holds something a tokenizer keeps: an ASCII
+ * letter or digit, or any non-ASCII character. */
+static bool has_token(const char *w)
+{
+	for (const unsigned char *p = (const unsigned char *)w; *p; p++)
+		if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || *p >= 0x80)
+			return true;
+	return false;
+}
+
+/* Adds one folded word to the queries. Returns 0, or -1 when too long. */
+static int add_word(struct query *q, const char *w)
+{
+	bool long_word = val_utf8_len(w) >= 3;
+
+	if (add_term(long_word ? q->tri : q->word, QUERY_LEN, w, !long_word))
+		return -1;
+	return add_term(q->name, QUERY_LEN, w, true);
+}
+
+/* Phone-looking text (digits and " +-()"): its digits anywhere in the phone
+ * digits, or else its words as any text (a postal code such as 1100-048).
+ * Returns 0, or a status. */
+static int phone_query(struct query *q, struct pa_err *e)
+{
+	char words[QUERY_LEN];
+	size_t used;
+	int w;
+
+	if (q->word[0] || !q->tri[0]) { /* short words: the digits alone */
+		q->word[0] = q->tri[0] = '\0';
+		return add_term(q->tri, QUERY_LEN, q->digits, false)
+		               ? err_set(e, EX_DATAERR, "invalid_text", "text", "search text too long") : 0;
+	}
+	util_copy(words, sizeof(words), q->tri);
+	q->tri[0] = '\0';
+	if (add_term(q->tri, QUERY_LEN, q->digits, false))
+		return err_set(e, EX_DATAERR, "invalid_text", "text", "search text too long");
+	used = strlen(q->tri);
+	w = snprintf(q->tri + used, QUERY_LEN - used, " OR (%s)", words);
+	if (w < 0 || (size_t)w >= QUERY_LEN - used)
+		return err_set(e, EX_DATAERR, "invalid_text", "text", "search text too long");
+	return 0;
+}
+
+/* Splits text into folded words and fills *q. Returns 0, or a status. */
+static int parse(const char *text, struct query *q, struct pa_err *e)
+{
+	char folded[QUERY_LEN], *w, *end;
+	int words = 0;
+	size_t n;
+
+	memset(q, 0, sizeof(*q));
+	while (*text == ' ' || *text == '\t')
+		text++;
+	if (!val_text(text, 200, false))
+		return err_set(e, EX_DATAERR, "invalid_text", "text",
+		               "search text must be 1 to 200 characters of valid UTF-8 without control characters");
+	util_copy(q->exact, sizeof(q->exact), text);
+	for (n = strlen(q->exact); n && (q->exact[n - 1] == ' ' || q->exact[n - 1] == '\t'); n--)
+		q->exact[n - 1] = '\0';
+	if (phone_like(q->exact))
+		val_phone_digits(q->exact, q->digits, sizeof(q->digits));
+	if (fold_text(text, folded, sizeof(folded)) < 0)
+		return err_set(e, EX_DATAERR, "invalid_text", "text", "search text too long");
+	for (w = folded; *w; w = end) {
+		while (*w == ' ' || *w == '\t')
+			w++;
+		for (end = w; *end && *end != ' ' && *end != '\t'; end++)
+			;
+		if (*end)
+			*end++ = '\0';
+		if (!*w || !has_token(w))
+			continue;
+		if (++words > SEARCH_MAX_WORDS)
+			return err_set(e, EX_DATAERR, "invalid_text", "text", "search text has more than %d words",
+			               SEARCH_MAX_WORDS);
+		if (add_word(q, w))
+			return err_set(e, EX_DATAERR, "invalid_text", "text", "search text too long");
+	}
+	return q->digits[0] ? phone_query(q, e) : 0;
+}
+
+/* Row ids found so far, in the order shown, at most max. */
+struct hits {
+	int64_t *ids;
+	int n, max;
+};
+
+/* Steps s (whose first column is a customer row id) and adds the ids not
+ * yet in h, until h is full or s is done. Finalizes s. Returns 0 or a
+ * status. */
+static int add_hits(struct store *st, sqlite3_stmt *s, struct hits *h, struct pa_err *e)
+{
+	int step = SQLITE_DONE, rc = 0;
+
+	while (h->n < h->max && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		bool seen = false;
+
+		for (int i = 0; i < h->n && !seen; i++)
+			seen = h->ids[i] == id;
+		if (!seen)
+			h->ids[h->n++] = id;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = store_fail(st, e, "search customers");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Runs one FTS5 query (sql binds ?1 the query, ?2 or ?3 the limit; ?2 the
+ * second query when two is not NULL) into h. Returns 0 or a status. */
+static int run_fts(struct store *st, const char *sql, const char *one, const char *two, struct hits *h,
+                   struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, sql, e);
+
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, one, -1, SQLITE_STATIC);
+	if (two) {
+		sqlite3_bind_text(s, 2, two, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 3, h->max);
+	} else {
+		sqlite3_bind_int(s, 2, h->max);
+	}
+	return add_hits(st, s, h, e);
+}
+
+/* The three tiers of AGENT.md's order into h. Returns 0 or a status. */
+static int find(struct store *st, const struct query *q, struct hits *h, struct pa_err *e)
+{
+	static const char word_sql[] = "SELECT rowid FROM customer_word WHERE customer_word MATCH ?1"
+	                               " ORDER BY rowid DESC LIMIT ?2";
+	char name[QUERY_LEN + 32];
+	sqlite3_stmt *s;
+	int rc;
+
+	/* 1. exact local number, account, email or phone digits (index seeks) */
+	s = store_prepare(st, "SELECT id FROM customer WHERE local_number = ?1 OR local_number = upper(?1)"
+	                      " OR account = ?1 OR account = upper(?1) OR email = ?1 COLLATE NOCASE"
+	                      " OR phone_digits = ?2 ORDER BY id DESC LIMIT ?3", e);
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, q->exact, -1, SQLITE_STATIC);
+	store_bind_text(s, 2, q->digits[0] ? q->digits : NULL);
+	sqlite3_bind_int(s, 3, h->max);
+	if ((rc = add_hits(st, s, h, e)) || !q->name[0])
+		return rc;
+	/* 2. names with a word starting with every search word */
+	snprintf(name, sizeof(name), "search_name : (%s)", q->name);
+	if (h->n < h->max && (rc = run_fts(st, word_sql, name, NULL, h, e)))
+		return rc;
+	/* 3. every word anywhere (3+ characters) or at a word start */
+	if (h->n >= h->max)
+		return 0;
+	if (q->tri[0] && q->word[0])
+		return run_fts(st, "SELECT t.rowid FROM customer_tri t WHERE customer_tri MATCH ?1 AND EXISTS"
+		                   " (SELECT 1 FROM customer_word w WHERE customer_word MATCH ?2 AND w.rowid = t.rowid)"
+		                   " ORDER BY t.rowid DESC LIMIT ?3", q->tri, q->word, h, e);
+	if (q->tri[0])
+		return run_fts(st, "SELECT rowid FROM customer_tri WHERE customer_tri MATCH ?1"
+		                   " ORDER BY rowid DESC LIMIT ?2", q->tri, NULL, h, e);
+	return run_fts(st, word_sql, q->word, NULL, h, e);
+}
+
+int search_customers(struct store *st, const char *text, int limit, cJSON **out, struct pa_err *e)
+{
+	struct query *q = calloc(1, sizeof(*q));
+	struct hits h = {calloc((size_t)(limit > 0 ? limit : 1), sizeof(int64_t)), 0, limit};
+	cJSON *arr = NULL, *doc;
+	int rc;
+
+	*out = NULL;
+	if (!q || !h.ids) {
+		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = parse(text, q, e)) || (rc = find(st, q, &h, e)))
+		goto cleanup;
+	arr = cJSON_CreateArray();
+	for (int i = 0; i < h.n; i++) {
+		if ((rc = cust_get(st, h.ids[i], &doc, e)))
+			goto cleanup;
+		cJSON_AddItemToArray(arr, doc);
+	}
+	*out = arr;
+	arr = NULL;
+cleanup:
+	cJSON_Delete(arr);
+	free(h.ids);
+	free(q);
+	return rc;
+}
+
+int search_index_address(struct store *st, int64_t id, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT coalesce(line1, '') || ' ' || coalesce(city, '') || ' '"
+	                                    " || coalesce(postal_code, '') FROM address WHERE id = ?1", e);
+	char folded[1024] = "";
+	int rc = 0;
+
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		fold_text(store_col_text(s, 0), folded, sizeof(folded));
+	sqlite3_finalize(s);
+	s = store_prepare(st, "UPDATE address SET search_text = ?2 WHERE id = ?1", e);
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, folded, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, e, "index address");
+	sqlite3_finalize(s);
+	return rc;
+}
