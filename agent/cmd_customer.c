@@ -20,10 +20,11 @@ static const char *const syn_create =
 	" [--organization NAME] [--email E] [--phone P] [--language TAG] [--attr KEY=VALUE]..."
 	" | --from-json FILE|-";
 static const char *const syn_edit = "posagent customer edit CUSTOMER [same options as create]";
-static const char *const syn_addr =
-	"posagent customer address add CUSTOMER --line1 L --city C --postal-code P --country CC"
-	" [--line2 L] [--region R] [--purpose home|delivery|invoice] [--primary]\n"
-	"       posagent customer address edit ADDRESS [same options]";
+#define SYN_ADDR_ADD                                                                            \
+	"posagent customer address add CUSTOMER --line1 L --city C --postal-code P --country CC" \
+	" [--line2 L] [--region R] [--purpose home|delivery|invoice] [--primary]"
+#define SYN_ADDR_EDIT "posagent customer address edit ADDRESS [same options as add]"
+static const char *const syn_addr = SYN_ADDR_ADD "\n       " SYN_ADDR_EDIT;
 static const char *const syn_all =
 	"posagent customer create|edit|show|list|search|address ... (--help on each)";
 
@@ -40,9 +41,11 @@ static void print_address(const cJSON *a, const char *indent)
 	const cJSON *le = cJSON_GetObjectItemCaseSensitive(a, "last_error");
 	const char *state = s_of(a, "state");
 
+	/* primary means something only for a purpose (AGENT.md revision) */
 	printf("%s%s  %s%s  %s%s%s, %s %s%s%s, %s  [%s]\n", indent, s_of(a, "async_id"),
-	       *s_of(a, "purpose") ? s_of(a, "purpose") : "address",
-	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")) ? ", primary" : "", s_of(a, "line1"),
+	       *s_of(a, "purpose") ? s_of(a, "purpose") : "no purpose",
+	       *s_of(a, "purpose") && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")) ? ", primary" : "",
+	       s_of(a, "line1"),
 	       *s_of(a, "line2") ? ", " : "", s_of(a, "line2"), s_of(a, "postal_code"), s_of(a, "city"),
 	       *s_of(a, "region") ? ", " : "", s_of(a, "region"), s_of(a, "country"),
 	       strcmp(state, "rejected") == 0 ? "Needs attention" : strcmp(state, "uploaded") == 0 ? "at HQ" : "Pending sync");
@@ -400,6 +403,10 @@ static int do_address(struct cli *c, int argc, char **argv)
 	int ch, rc = 0;
 
 	memset(&e, 0, sizeof(e));
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: %s\nADDRESS is the address's async id or HQ's address id.\n", syn_addr);
+		goto cleanup;
+	}
 	if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "edit"))) {
 		rc = cli_usage(c, syn_addr, argc < 2 ? "missing add or edit" : "unknown address command: %s", argv[1]);
 		goto cleanup;
@@ -424,7 +431,7 @@ static int do_address(struct cli *c, int argc, char **argv)
 			cJSON_AddTrueToObject(rec, "primary");
 			continue;
 		case 'j': c->json = true; continue;
-		case 'h': printf("usage: %s\n", syn_addr); goto cleanup;
+		case 'h': printf("usage: %s\n", add ? SYN_ADDR_ADD : SYN_ADDR_EDIT); goto cleanup;
 		default:
 			rc = cli_usage(c, syn_addr, "unknown option or missing value: %s", argv[optind - 1]);
 			goto cleanup;

@@ -36,6 +36,9 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "common/log.h"
+#include "common/util.h"
+
 #ifndef POSAGENT_VERSION
 #define POSAGENT_VERSION "0"
 #endif
@@ -773,6 +776,7 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 	CURLcode code;
 	long status = 0;
 	int rc = -1;
+	double t0 = util_mono();
 
 	if (c->stop && *c->stop) {
 		fmt(r->error, sizeof r->error, "interrupted");
@@ -856,6 +860,8 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 		read_cert_expiry(c, r);
 	rc = 0;
 cleanup:
+	/* --verbose: method, path (no query: it may hold a cursor), status, time */
+	log_request(body ? "POST" : "GET", path, rc == 0 ? r->status : 0, (util_mono() - t0) * 1000.0, r->error);
 	if (rc != 0) {
 		r->status = 0;
 		free(c->buf); /* a refused reply may be big: do not keep it */
