@@ -7,10 +7,14 @@
 # add ..."), and `--help` is run on every one of them and on every prefix
 # ("customer address"); every --OPTION in any of those outputs is looked
 # up in packaging/posagent.1.
+# Then packaging/posagent.bash-completion is loaded into bash and asked for
+# completions as a shell would.
 # What must hold: each --help exits 0 with nothing on stderr and prints its
 # own usage first ("usage: posagent customer address edit ..." for that
 # subcommand, not another one's); every option shown appears in the man
-# page; no database or configuration is needed for any of it.
+# page; no database or configuration is needed for any of it; the
+# completion offers every command and subcommand, every option each one's
+# --help shows, and the --state, --kind and --purpose values.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 setup
@@ -29,6 +33,7 @@ help() {
 	head -n 1 "$T/out" | grep -q "^usage: posagent $path\( \|$\)" ||
 		fail "\`posagent $path --help\` does not start with its own usage: $(head -n 1 "$T/out")"
 	cat "$T/out" >>"$T/all"
+	cp "$T/out" "$T/help.${path// /_}"
 }
 
 check "posagent --help and --version"
@@ -75,6 +80,35 @@ done
 [ -z "$missing" ] || fail "options shown by --help but not in packaging/posagent.1:$missing"
 for opt in -c --json --help --version; do
 	grep -q -- "$opt\b" "$T/man.txt" || fail "the man page lacks the global option $opt"
+done
+
+check "bash completion: commands, subcommands, every option of each --help, --state values"
+COMP=$TOP/packaging/posagent.bash-completion
+[ -f "$COMP" ] || fail "no $COMP"
+# complete WORDS...: what the completion offers for the last word, sorted, one line
+complete_words() {
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _posagent; printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' \
+		_ "$COMP" "$@"
+}
+[ "$(complete_words posagent "")" = "$(echo "$commands" | sort | tr '\n' ' ')" ] ||
+	fail "commands offered: $(complete_words posagent "")"
+[ "$(complete_words posagent customer "")" = "address create edit list search show " ] ||
+	fail "customer subcommands offered: $(complete_words posagent customer "")"
+[ "$(complete_words posagent -c /etc/x.conf customer address "")" = "add edit " ] || fail "address subcommands"
+[ "$(complete_words posagent customer list --state "")" = "pending rejected synced uploaded " ] || fail "--state values"
+[ "$(complete_words posagent customer list --state s)" = "synced " ] || fail "--state s"
+[ "$(complete_words posagent customer create --kind "")" = "organization person " ] || fail "--kind values"
+[ "$(complete_words posagent customer address add X --purpose "")" = "delivery home invoice " ] || fail "--purpose values"
+[ "$(complete_words posagent --js)" = "--json " ] || fail "global options"
+for f in "$T"/help.*; do
+	path=${f#"$T/help."}
+	path=${path//_/ }
+	grep -q "^$path " "$T/done" && continue # a parent (customer, txn): its children are checked
+	# shellcheck disable=SC2086
+	offered=$(complete_words posagent $path -)
+	for opt in $(grep -o -- '--[a-z][a-z0-9-]*' "$f" | sort -u); do
+		case " $offered " in *" $opt "*) ;; *) fail "the completion of \`posagent $path -\` lacks $opt (offers: $offered)" ;; esac
+	done
 done
 
 echo "ok"

@@ -80,6 +80,7 @@ cat >"$T/files.want" <<-'EOF'
 	-rw-r--r-- root/root /lib/systemd/system/posagent.service
 	-rw-r--r-- root/root /usr/share/doc/posagent/changelog.gz
 	-rw-r--r-- root/root /usr/share/doc/posagent/copyright
+	-rw-r--r-- root/root /usr/share/bash-completion/completions/posagent
 	-rw-r--r-- root/root /usr/share/man/man1/posagent.1.gz
 	-rwxr-xr-x root/root /usr/bin/posagent
 EOF
