@@ -689,8 +689,9 @@ static void check_queue(struct doctor *d, struct store *st, const struct cfg *cf
 		add(d, "batches", PASS, NULL, "HQ could read every batch");
 	else
 		add(d, "batches", FAIL,
-		    "HQ could not read a batch this register sent (400): report it to support with `posagent --json "
-		    "status`; the records are kept and retried",
+		    "HQ would not take a batch this register sent (400 unreadable, or 413 too large for one record far "
+		    "below its 4 MiB limit): report it to support with `posagent --json status`; the records are kept "
+		    "and retried",
 		    "%lld batch%s flagged: %s", (long long)total, total == 1 ? "" : "es", t.buf);
 }
 

@@ -321,7 +321,7 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 			printf("  ... and %lld more\n", (long long)(r->dates_total - TEXT_MAX_LIST));
 	}
 	if (r->flagged_total > 0) {
-		printf("flagged batches  %lld upload batch%s HQ could not read (400); kept and retried;"
+		printf("flagged batches  %lld upload batch%s HQ would not take (400, or 413 for one record); kept and retried;"
 		       " report to support:\n", (long long)r->flagged_total, r->flagged_total == 1 ? "" : "es");
 		for (size_t i = 0; i < r->flagged.n; i++) {
 			const struct diag_flagged *f = (const struct diag_flagged *)r->flagged.v + i;

@@ -138,14 +138,17 @@ static int on_key(void *user, const char *section, const char *name, const char 
 }
 
 /* What libinih cannot tell: a section header with no key under it (inih
- * only reports keys) and a line longer than Debian's libinih reads whole
- * (INI_MAX_LINE, 200 bytes; the rest would be taken as the next line).
- * Returns 0, or -1 with a message naming the line. */
+ * only reports keys), the same section twice (inih would merge them, the
+ * last value winning: a second [agent] could point one store's database
+ * at another's identity) and a line longer than Debian's libinih reads
+ * whole (INI_MAX_LINE, 200 bytes; the rest would be taken as the next
+ * line). Returns 0, or -1 with a message naming the line. */
 static int prescan(const char *path, char *err, size_t errlen)
 {
 	char line[4096];
 	FILE *f = fopen(path, "re");
 	int n = 0, rc = 0;
+	int first[sizeof(keys) / sizeof(keys[0])] = {0}; /* line of each section's header, by its first key */
 
 	if (!f) {
 		snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
@@ -178,6 +181,13 @@ static int prescan(const char *path, char *err, size_t errlen)
 			rc = -1;
 			break;
 		}
+		if (first[i]) {
+			snprintf(err, errlen, "config %s line %d: section [%s] appears a second time (first at line %d);"
+			         " put its keys under one header", path, n, keys[i].section, first[i]);
+			rc = -1;
+			break;
+		}
+		first[i] = n;
 	}
 	fclose(f);
 	return rc;

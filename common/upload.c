@@ -381,37 +381,30 @@ static int members(struct store *st, int64_t bid, struct member *m, char (*rid)[
 }
 
 /* 413: the batch was too large. Drops it and freezes its members again in
- * two batches of half the size, same order, new ids and keys. A single
- * record too large for HQ is rejected locally for a person. */
-static int split(struct store *st, int64_t bid, struct up_outcome *o, struct pa_err *e)
+ * two batches of half the size, same order, new ids and keys. A batch of
+ * one record that HQ still finds too large (far below its 4 MiB limit, so
+ * halving cannot explain it) is not split and never rejected: *split_done
+ * is 0 and the caller keeps it, flags it and retries with backoff. */
+static int split(struct store *st, int64_t bid, int *split_done, struct pa_err *e)
 {
 	struct member m[MAX_MEMBERS];
 	char batch_id[UUID_LEN + 1];
 	int n = 0, rc, half;
 	int64_t b1 = 0, b2 = 0;
 
+	*split_done = 0;
 	if ((rc = store_begin(st, true, e)))
 		return rc;
-	if ((rc = members(st, bid, m, NULL, &n, e)) || (rc = store_batch_drop(st, bid, e)))
+	if ((rc = members(st, bid, m, NULL, &n, e)))
 		goto cleanup;
-	if (n <= 1) {
-		static const char *const rej[] = {
-			"UPDATE customer SET state = 'rejected', last_code = 'payload_too_large',"
-			" last_message = 'HQ refused this record as too large (413)' WHERE id = ?1 AND state = 'pending'",
-			"UPDATE address SET state = 'rejected', last_code = 'payload_too_large',"
-			" last_message = 'HQ refused this record as too large (413)' WHERE id = ?1",
-			"UPDATE txn SET state = 'rejected', last_code = 'payload_too_large',"
-			" last_message = 'HQ refused this record as too large (413)' WHERE id = ?1",
-		};
-		if (n == 1)
-			rc = store_exec_ii(st, rej[m[0].kind == 'c' ? 0 : m[0].kind == 'a' ? 1 : 2], m[0].row, 0, e);
-		o->rejected = n;
+	if (n <= 1)
 		goto cleanup;
-	}
 	half = n / 2;
-	if ((rc = new_batch(st, &b1, batch_id, e)) || (rc = build_batch(st, b1, batch_id, m, half, e)) ||
-	    (rc = new_batch(st, &b2, batch_id, e)) || (rc = build_batch(st, b2, batch_id, m + half, n - half, e)))
+	if ((rc = store_batch_drop(st, bid, e)) || (rc = new_batch(st, &b1, batch_id, e)) ||
+	    (rc = build_batch(st, b1, batch_id, m, half, e)) || (rc = new_batch(st, &b2, batch_id, e)) ||
+	    (rc = build_batch(st, b2, batch_id, m + half, n - half, e)))
 		goto cleanup;
+	*split_done = 1;
 	log_info("HQ found a batch of %d records too large: split in %d and %d", n, half, n - half);
 cleanup:
 	if (!rc)
@@ -536,6 +529,23 @@ out:
 	return rc;
 }
 
+/* Marks batch bid for a person (status, doctor) with why. Returns 0 or a
+ * status. */
+static int flag_batch(struct store *st, int64_t bid, const char *why, struct pa_err *e)
+{
+	sqlite3_stmt *f = store_prepare(st, "UPDATE batch SET flagged = ?2 WHERE id = ?1", e);
+	int rc = 0;
+
+	if (!f)
+		return e->status;
+	sqlite3_bind_int64(f, 1, bid);
+	sqlite3_bind_text(f, 2, why, -1, SQLITE_STATIC);
+	if (sqlite3_step(f) != SQLITE_DONE)
+		rc = store_fail(st, e, "flag batch");
+	sqlite3_finalize(f);
+	return rc;
+}
+
 /* "HQ answered 503: code: message" from an error reply, into buf. */
 static void describe(const struct hq_response *r, char *buf, size_t n)
 {
@@ -622,9 +632,15 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 		o->result = UP_RETRY;
 		snprintf(o->error, sizeof(o->error), "HQ's reply to batch %s does not match it; will resend", batch_id);
 	} else if (r.status == 413) {
-		o->result = UP_DONE;
-		rc = split(st, bid, o, e);
+		int split_done = 0;
+		if ((rc = split(st, bid, &split_done, e)))
+			goto cleanup;
+		o->result = split_done ? UP_DONE : UP_RETRY;
 		describe(&r, o->error, sizeof(o->error));
+		if (!split_done && (rc = flag_batch(st, bid, "HQ answered 413 (too large) to a batch of one record, "
+		                                             "far below its 4 MiB limit; kept and retried with backoff",
+		                                    e)))
+			goto cleanup;
 	} else if (r.status == 422) {
 		/* Not stored by HQ: freeze the members again under new ids. */
 		if ((rc = store_begin(st, true, e)) || (rc = store_batch_drop(st, bid, e)) || (rc = store_commit(st, e)))
@@ -641,15 +657,8 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 		 * ask again later, same key, not at once. */
 		if (r.status == 409 && o->retry_after < 1)
 			o->retry_after = 1;
-		if (r.status == 400) {
-			sqlite3_stmt *f = store_prepare(st, "UPDATE batch SET flagged = ?2 WHERE id = ?1", e);
-			if (f) {
-				sqlite3_bind_int64(f, 1, bid);
-				sqlite3_bind_text(f, 2, o->error, -1, SQLITE_STATIC);
-				sqlite3_step(f);
-				sqlite3_finalize(f);
-			}
-		}
+		if (r.status == 400 && (rc = flag_batch(st, bid, o->error, e)))
+			goto cleanup;
 	}
 	if (o->result != UP_DONE) {
 		sqlite3_stmt *u = store_prepare(st, "UPDATE batch SET last_status = ?2, last_error = ?3 WHERE id = ?1", e);

@@ -59,6 +59,10 @@ check "an unknown section is 78 naming it"
 printf '%s\n' "$GOOD" "[printer]" "port = 9100" >"$T/pos.conf"
 bad_conf "unknown section.*printer"
 
+check "the same section twice is 78 naming its second line (never the last value winning)"
+printf '%s\n' "$GOOD" "[hq]" "url = https://hq.example.com" "[agent]" "store = S0002" >"$T/pos.conf"
+bad_conf "pos.conf.*line 8.*\[agent\].*second time"
+
 check "an unknown key is 78 naming it and its section"
 printf '%s\n' "$GOOD" "colour = blue" >"$T/pos.conf"
 bad_conf "unknown key.*colour.*agent"

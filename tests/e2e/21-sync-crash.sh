@@ -10,7 +10,7 @@ set -euo pipefail
 setup
 hq_start
 N=${N:-400}
-printf '[sync]\nbatch_size = 7\n' >>"$CONF"
+conf_set "$CONF" sync batch_size 7
 BATCHES=/v1/stores/S0001/registers/R01/batches
 
 check "a backlog of $N customers and $N transactions"

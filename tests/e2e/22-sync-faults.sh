@@ -9,8 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/hqlib.sh"
 setup
 hq_start
-printf '[hq]\nrequest_timeout = 2\n' >>"$CONF"
-# the [hq] section already exists above; a second one adds to it
+conf_set "$CONF" hq request_timeout 2
 BATCHES=/v1/stores/S0001/registers/R01/batches
 pr init >/dev/null
 n=0

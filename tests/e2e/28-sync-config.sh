@@ -34,11 +34,11 @@ broken "a token file readable by others" "token_file"
 chmod 0600 "$tok"
 sed -i "s#^ca_file *=.*#ca_file = $T/missing-ca.pem#" "$CONF"
 broken "a missing CA file" "ca_file"
-printf '[sync]\nbatch_size = 501\n' >>"$CONF"
+conf_set "$CONF" sync batch_size 501
 broken "batch_size over 500" "batch_size"
-printf '[sync]\nlong_poll = 61\n' >>"$CONF"
+conf_set "$CONF" sync long_poll 61
 broken "long_poll over 60" "long_poll"
-printf '[sync]\nretry_max = soon\n' >>"$CONF"
+conf_set "$CONF" sync retry_max soon
 broken "a value that is not a number" "retry_max"
 
 check "and with the good file, sync works and the token never shows"

@@ -8,7 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/hqlib.sh"
 setup
 hq_start
-printf '[sync]\nbatch_size = 5\n' >>"$CONF"
+conf_set "$CONF" sync batch_size 5
 pr init >/dev/null
 N=150
 for i in $(seq 1 "$N"); do

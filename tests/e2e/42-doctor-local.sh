@@ -48,7 +48,7 @@ doc 1 FAIL config 'cannot read config' "$T/none.conf"
 
 check "a bad [hq] value and an http:// url: FAIL config, the local checks still run"
 cp "$CONF" "$T/c.conf"
-printf '[hq]\nconnect_timeout = soon\n' >>"$T/c.conf"
+conf_set "$T/c.conf" hq connect_timeout soon
 doc 1 FAIL config 'connect_timeout must be a whole number' "$T/c.conf"
 [ "$(result token_file)" = PASS ] && [ "$(result database)" = PASS ] || fail "the other checks did not run"
 sed 's|^url = https://|url = http://|' "$CONF" >"$T/c.conf"
@@ -90,7 +90,8 @@ sql "UPDATE customer SET waiting_since = unixepoch() - 90000 WHERE local_number 
 doc 1 FAIL waiting 'pending for 1 d 01 h'
 sql "UPDATE customer SET waiting_since = unixepoch() - 120 WHERE local_number = 'R01-000002'"
 doc 0 PASS waiting
-printf '[doctor]\nwaiting_warn = 60\nwaiting_fail = 600\n' >>"$CONF"
+conf_set "$CONF" doctor waiting_warn 60
+conf_set "$CONF" doctor waiting_fail 600
 doc 0 WARN waiting 'pending for 2 min \(warn over 60 s, fail over 600 s\)'
 sed -i 's/^waiting_fail = 600/waiting_fail = 100/' "$CONF"
 doc 1 FAIL waiting 'fail over 100 s'

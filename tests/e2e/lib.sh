@@ -21,8 +21,14 @@
 # sql SQL...          sqlite3 on $DB
 # db_sum              a checksum of every row in $DB: equal before and after
 #                     proves that a refused command stored nothing
+# conf_set FILE SECTION KEY VALUE
+#                     sets KEY = VALUE in [SECTION] of FILE: replaces the
+#                     key there, else adds it under the header, else adds
+#                     the section at the end (a section may appear once)
 # check TEXT          says what the script checks next
 # fail TEXT           fails the test with TEXT (and the last command's output)
+# skip TEXT           the test cannot run on this machine: prints "SKIP: TEXT"
+#                     and exits 77, which tests/run counts as skipped
 #
 # Needs bash, sqlite3 and jq. POSAGENT_BIN and TOP are set by tests/run;
 # run alone, the defaults are this checkout's build/posagent.
@@ -42,8 +48,25 @@ fail() {
 	exit 1
 }
 
+conf_set() {
+	local file=$1 sec=$2 key=$3 val=$4
+	awk -v sec="[$sec]" -v key="$key" -v val="$val" '
+		function put() { print key " = " val; done = 1 }
+		/^[ \t]*\[/ { if (insec && !done) put(); insec = ($1 == sec); if (insec) seen = 1; print; next }
+		insec && $1 == key && !done { put(); next }
+		insec && $1 == key { next }
+		{ print }
+		END { if (!seen) print sec; if (!done) put() }' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+}
+
 check() {
 	echo "- $*"
+}
+
+# Exit 77 is automake's "skipped": tests/run counts it apart, never as passed.
+skip() {
+	echo "SKIP: $*"
+	exit 77
 }
 
 setup() {

@@ -267,6 +267,21 @@ static void test_empty_unknown_section(void **state)
 	REFUSED(f, "[printer]\n" AGENT, "unknown section", "printer");
 }
 
+/* The same section twice is refused naming the second header's line (inih
+ * would merge them, the last value winning: a second [agent] could point
+ * one store's database at another's identity), even when empty. */
+static void test_section_twice(void **state)
+{
+	struct fx *f = *state;
+
+	REFUSED(f, AGENT "[hq]\nurl = https://hq.example.com\n[agent]\nstore = S0002\n", "pos.conf", "line 6",
+	        "[agent]", "second time", "line 1");
+	REFUSED(f, AGENT "[sync]\nbatch_size = 5\n[sync]\nlong_poll = 3\n", "line 6", "[sync]");
+	REFUSED(f, AGENT "[eod]\n[eod]\n", "line 5", "[eod]");
+	REFUSED(f, AGENT "  [agent]\n", "line 4", "[agent]");
+	assert_int_equal(load(f, AGENT "[hq]\nurl = https://hq.example.com\n[sync]\nbatch_size = 5\n"), 0);
+}
+
 /* Values up to their field's size (CFG_PATH_MAX - 1 for paths) are read
  * whole, whatever the line length; a longer one is refused naming its key
  * and its own line. */
@@ -467,6 +482,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_section_or_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_unknown_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_section_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_hq, setup, teardown),
