@@ -93,6 +93,8 @@ static int phone_query(struct query *q, struct pa_err *e)
 	size_t used;
 	int w;
 
+	if (strlen(q->digits) < 3)
+		return 0; /* "91": the words as they are (word starts) */
 	if (q->word[0] || !q->tri[0]) { /* short words: the digits alone */
 		q->word[0] = q->tri[0] = '\0';
 		return add_term(q->tri, QUERY_LEN, q->digits, false)

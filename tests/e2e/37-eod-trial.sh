@@ -62,7 +62,7 @@ sale 3 '{"local_number":"R01-000002"}' 900 cash 2026-11-27
 hq_admin() { "$TOP/tests/hq/admin" "$H" "$@"; }
 hq_admin revoke '{"store": "S0001", "register": "R01"}' >/dev/null
 expect_rc 69 timeout 120 "$POSAGENT_BIN" -c "$H/S0001-R01.conf" eod --date 2026-11-27 --timeout 600
-expect_msg "token.*refused.*$H/tokens/S0001-R01.token.*posagent doctor"
+expect_msg "refused this register.s token.*$H/tokens/S0001-R01.token.*posagent doctor"
 expect_rc 69 timeout 120 "$POSAGENT_BIN" -c "$H/S0001-R01.conf" --json eod --date 2026-11-27 --timeout 600
 jq -e '.error.code == "credentials_refused"' "$T/out" >/dev/null || fail "eod --json on 401: $(cat "$T/out")"
 [ "$(sql "SELECT count(*) FROM statement WHERE business_date = '2026-11-27'")" = 0 ] || fail "a statement was frozen"
