@@ -83,7 +83,7 @@ n=$(ntxn)
 expect_rc 0 pa txn record --from-json "$T/t1.json"
 grep -qx 'already recorded S0001-R01-000001  pending' "$T/out" || fail "a retry does not say 'already recorded'"
 expect_rc 0 pa --json txn record --from-json "$T/t3.json"
-jq -e --arg a "$ANA" '. == {"txn_id": "S0001-R01-000003", "state": "pending", "customer": {"async_id": $a, "account": null}}' \
+jq -e --arg a "$ANA" '. == {"txn_id": "S0001-R01-000003", "state": "pending", "customer": {"async_id": $a, "account": null}, "warnings": []}' \
 	"$T/out" >/dev/null || fail "a retry --json is wrong"
 txn "$T/t3b.json" S0001-R01-000003 '.customer = {local_number: "R01-000001"}'
 expect_rc 0 pa txn record --from-json "$T/t3b.json"
