@@ -70,7 +70,7 @@ void cust_search_name(const cJSON *rec, char *out, size_t n)
 	for (int i = 0; i < 3; i++) {
 		if (!parts[i] || !*parts[i])
 			continue;
-		if (used && used + 1 < n) {
+		if (used + 1 < n) { /* a space before each: " ana silva" */
 			out[used++] = ' ';
 			out[used] = '\0';
 		}

@@ -18,7 +18,8 @@
 struct query {
 	char tri[QUERY_LEN];  /* trigram table: every word of 3+ characters */
 	char word[QUERY_LEN]; /* word table: every shorter word, as a prefix */
-	char name[QUERY_LEN]; /* word table, names only: every word as a prefix */
+	char name_tri[QUERY_LEN];  /* trigram table, names: " word" for words of 2+ characters */
+	char name_word[QUERY_LEN]; /* word table, names: 1-character words as prefixes */
 	char exact[256];      /* the whole text, trimmed */
 	char digits[64];      /* its phone digits, when it looks like a phone */
 };
@@ -74,14 +75,21 @@ static bool has_token(const char *w)
 	return false;
 }
 
-/* Adds one folded word to the queries. Returns 0, or -1 when too long. */
+/* Adds one folded word to the queries. Returns 0, or -1 when too long.
+ * The names tier: search_name is " first last ...", so " silv" (2+
+ * characters after the space: a trigram) is a name word starting with
+ * silv; a 1-character word goes to the word table's prefix index. */
 static int add_word(struct query *q, const char *w)
 {
-	bool long_word = val_utf8_len(w) >= 3;
+	size_t cps = val_utf8_len(w);
+	char spaced[QUERY_LEN + 2];
 
-	if (add_term(long_word ? q->tri : q->word, QUERY_LEN, w, !long_word))
+	if (add_term(cps >= 3 ? q->tri : q->word, QUERY_LEN, w, cps < 3))
 		return -1;
-	return add_term(q->name, QUERY_LEN, w, true);
+	if (cps < 2)
+		return add_term(q->name_word, QUERY_LEN, w, true);
+	snprintf(spaced, sizeof(spaced), " %s", w);
+	return add_term(q->name_tri, QUERY_LEN, spaced, false);
 }
 
 /* Phone-looking text (digits and " +-()"): its digits anywhere in the phone
@@ -177,31 +185,48 @@ static int add_hits(struct store *st, sqlite3_stmt *s, struct hits *h, struct pa
 	return rc;
 }
 
-/* Runs one FTS5 query (sql binds ?1 the query, ?2 or ?3 the limit; ?2 the
- * second query when two is not NULL) into h. Returns 0 or a status. */
-static int run_fts(struct store *st, const char *sql, const char *one, const char *two, struct hits *h,
-                   struct pa_err *e)
+/* Adds to h the customers matching both tri (trigram table) and word
+ * (word table) FTS5 queries, either of which may be "" (not asked), newest
+ * first; the trigram query leads when there is one, the word query is then
+ * checked row by row. Returns 0 or a status. */
+static int run_pair(struct store *st, const char *tri, const char *word, struct hits *h, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, sql, e);
+	sqlite3_stmt *s;
+	const char *one = tri[0] ? tri : word;
 
+	if (!tri[0] && !word[0])
+		return 0;
+	if (tri[0] && word[0])
+		s = store_prepare(st, "SELECT t.rowid FROM customer_tri t WHERE customer_tri MATCH ?1 AND EXISTS"
+		                      " (SELECT 1 FROM customer_word w WHERE customer_word MATCH ?3 AND w.rowid = t.rowid)"
+		                      " ORDER BY t.rowid DESC LIMIT ?2", e);
+	else if (tri[0])
+		s = store_prepare(st, "SELECT rowid FROM customer_tri WHERE customer_tri MATCH ?1"
+		                      " ORDER BY rowid DESC LIMIT ?2", e);
+	else
+		s = store_prepare(st, "SELECT rowid FROM customer_word WHERE customer_word MATCH ?1"
+		                      " ORDER BY rowid DESC LIMIT ?2", e);
 	if (!s)
 		return e->status;
 	sqlite3_bind_text(s, 1, one, -1, SQLITE_STATIC);
-	if (two) {
-		sqlite3_bind_text(s, 2, two, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 3, h->max);
-	} else {
-		sqlite3_bind_int(s, 2, h->max);
-	}
+	sqlite3_bind_int(s, 2, h->max);
+	if (tri[0] && word[0])
+		sqlite3_bind_text(s, 3, word, -1, SQLITE_STATIC);
 	return add_hits(st, s, h, e);
+}
+
+/* "search_name : (QUERY)" into out (n bytes), or "" for an empty query. */
+static void names_only(const char *query, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (query[0])
+		snprintf(out, n, "search_name : (%s)", query);
 }
 
 /* The three tiers of AGENT.md's order into h. Returns 0 or a status. */
 static int find(struct store *st, const struct query *q, struct hits *h, struct pa_err *e)
 {
-	static const char word_sql[] = "SELECT rowid FROM customer_word WHERE customer_word MATCH ?1"
-	                               " ORDER BY rowid DESC LIMIT ?2";
-	char name[QUERY_LEN + 32];
+	char name_tri[QUERY_LEN + 32], name_word[QUERY_LEN + 32];
 	sqlite3_stmt *s;
 	int rc;
 
@@ -214,23 +239,15 @@ static int find(struct store *st, const struct query *q, struct hits *h, struct 
 	sqlite3_bind_text(s, 1, q->exact, -1, SQLITE_STATIC);
 	store_bind_text(s, 2, q->digits[0] ? q->digits : NULL);
 	sqlite3_bind_int(s, 3, h->max);
-	if ((rc = add_hits(st, s, h, e)) || !q->name[0])
+	if ((rc = add_hits(st, s, h, e)) || h->n >= h->max)
 		return rc;
 	/* 2. names with a word starting with every search word */
-	snprintf(name, sizeof(name), "search_name : (%s)", q->name);
-	if (h->n < h->max && (rc = run_fts(st, word_sql, name, NULL, h, e)))
+	names_only(q->name_tri, name_tri, sizeof(name_tri));
+	names_only(q->name_word, name_word, sizeof(name_word));
+	if ((rc = run_pair(st, name_tri, name_word, h, e)) || h->n >= h->max)
 		return rc;
 	/* 3. every word anywhere (3+ characters) or at a word start */
-	if (h->n >= h->max)
-		return 0;
-	if (q->tri[0] && q->word[0])
-		return run_fts(st, "SELECT t.rowid FROM customer_tri t WHERE customer_tri MATCH ?1 AND EXISTS"
-		                   " (SELECT 1 FROM customer_word w WHERE customer_word MATCH ?2 AND w.rowid = t.rowid)"
-		                   " ORDER BY t.rowid DESC LIMIT ?3", q->tri, q->word, h, e);
-	if (q->tri[0])
-		return run_fts(st, "SELECT rowid FROM customer_tri WHERE customer_tri MATCH ?1"
-		                   " ORDER BY rowid DESC LIMIT ?2", q->tri, NULL, h, e);
-	return run_fts(st, word_sql, q->word, NULL, h, e);
+	return run_pair(st, q->tri, q->word, h, e);
 }
 
 int search_customers(struct store *st, const char *text, int limit, cJSON **out, struct pa_err *e)

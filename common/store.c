@@ -144,6 +144,8 @@ static const char *const migrations[] = {
 	/* 1 -> 2: issue 13, accent-folded search over names, contacts and addresses */
 	/* search_name and address.search_text hold text folded by common/fold
 	 * (the code writes them; fold() here only for the rows already there);
+	 * search_name starts with a space, so that " silv" in the trigram
+	 * index is a name word starting with "silv" (the best-match tier);
 	 * customer.address_text is every address's text, kept by the triggers
 	 * below (an address written without search_text is indexed as it is).
 	 * Both FTS tables are made anew from the rows. */
@@ -153,7 +155,7 @@ static const char *const migrations[] = {
 	"DROP TRIGGER customer_au;"
 	"DROP TABLE customer_tri;"
 	"DROP TABLE customer_word;"
-	"UPDATE customer SET search_name = fold(search_name);"
+	"UPDATE customer SET search_name = ' ' || fold(search_name) WHERE search_name <> '';"
 	"UPDATE address SET search_text = fold(coalesce(line1, '') || ' ' || coalesce(city, '') || ' '"
 	" || coalesce(postal_code, ''));"
 	"UPDATE customer SET address_text = (SELECT group_concat(a.search_text, ' ') FROM address a"
