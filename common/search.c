@@ -20,6 +20,11 @@ struct query {
 	char word[QUERY_LEN]; /* word table: every shorter word, as a prefix */
 	char name_tri[QUERY_LEN];  /* trigram table, names: " word" for words of 2+ characters */
 	char name_word[QUERY_LEN]; /* word table, names: 1-character words as prefixes */
+	char shorts[SEARCH_MAX_WORDS][16];      /* the words of 1 or 2 characters */
+	int nshorts;
+	char name_shorts[SEARCH_MAX_WORDS][16]; /* the words of 1 character */
+	int nname_shorts;
+	bool no_names;                          /* a word with '@' or a digit: no name tier */
 	char exact[256];      /* the whole text, trimmed */
 	char digits[64];      /* its phone digits, when it looks like a phone */
 };
@@ -86,6 +91,11 @@ static int add_word(struct query *q, const char *w)
 
 	if (add_term(cps >= 3 ? q->tri : q->word, QUERY_LEN, w, cps < 3))
 		return -1;
+	q->no_names = q->no_names || strpbrk(w, "@0123456789") != NULL;
+	if (cps < 3 && util_copy(q->shorts[q->nshorts++], sizeof(q->shorts[0]), w))
+		return -1;
+	if (cps < 2 && util_copy(q->name_shorts[q->nname_shorts++], sizeof(q->name_shorts[0]), w))
+		return -1;
 	if (cps < 2)
 		return add_term(q->name_word, QUERY_LEN, w, true);
 	snprintf(spaced, sizeof(spaced), " %s", w);
@@ -93,9 +103,10 @@ static int add_word(struct query *q, const char *w)
 }
 
 /* Phone-looking text (digits and " +-()"): its digits anywhere in the phone
- * digits, or else its words as any text (a postal code such as 1100-048).
- * Returns 0, or a status. */
-static int phone_query(struct query *q, struct pa_err *e)
+ * digits; one word of them may also be any text (a postal code such as
+ * 1100-048). Names are not asked (digits start no name). Returns 0, or a
+ * status. */
+static int phone_query(struct query *q, int words_n, struct pa_err *e)
 {
 	char words[QUERY_LEN];
 	size_t used;
@@ -103,8 +114,11 @@ static int phone_query(struct query *q, struct pa_err *e)
 
 	if (strlen(q->digits) < 3)
 		return 0; /* "91": the words as they are (word starts) */
-	if (q->word[0] || !q->tri[0]) { /* short words: the digits alone */
+	q->name_tri[0] = q->name_word[0] = '\0';
+	q->nname_shorts = 0;
+	if (q->word[0] || !q->tri[0] || words_n > 1) { /* the digits alone */
 		q->word[0] = q->tri[0] = '\0';
+		q->nshorts = 0;
 		return add_term(q->tri, QUERY_LEN, q->digits, false)
 		               ? err_set(e, EX_DATAERR, "invalid_text", "text", "search text too long") : 0;
 	}
@@ -154,7 +168,7 @@ static int parse(const char *text, struct query *q, struct pa_err *e)
 		if (add_word(q, w))
 			return err_set(e, EX_DATAERR, "invalid_text", "text", "search text too long");
 	}
-	return q->digits[0] ? phone_query(q, e) : 0;
+	return q->digits[0] ? phone_query(q, words, e) : 0;
 }
 
 /* Row ids found so far, in the order shown, at most max. */
@@ -185,11 +199,65 @@ static int add_hits(struct store *st, sqlite3_stmt *s, struct hits *h, struct pa
 	return rc;
 }
 
-/* Adds to h the customers matching both tri (trigram table) and word
- * (word table) FTS5 queries, either of which may be "" (not asked), newest
- * first; the trigram query leads when there is one, the word query is then
- * checked row by row. Returns 0 or a status. */
-static int run_pair(struct store *st, const char *tri, const char *word, struct hits *h, struct pa_err *e)
+/* True when w starts a word of text: at its start or after a character
+ * that is not an ASCII letter or digit (as FTS5's unicode61 splits words;
+ * ASCII case ignored). text may be NULL. */
+static bool starts_word(const char *text, const char *w)
+{
+	size_t n = strlen(w);
+	bool at_start = true;
+
+	for (const unsigned char *p = (const unsigned char *)text; p && *p; p++) {
+		if (at_start && strncasecmp((const char *)p, w, n) == 0)
+			return true;
+		at_start = !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p >= 0x80);
+	}
+	return false;
+}
+
+/* Adds to h the rows of the trigram query tri, newest first, in which
+ * every word of shorts starts a word: of the names only (names), else of
+ * any indexed column. The short words are checked here on each row, not
+ * with a second FTS query per row (a prefix query rebuilds its whole
+ * doclist each time). Returns 0 or a status. */
+static int run_filtered(struct store *st, const char *tri, const char (*shorts)[16], int nshorts, bool names,
+                        struct hits *h, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT t.rowid, c.search_name, c.email, c.phone, c.local_number,"
+	                                    " c.account, c.address_text FROM customer_tri t JOIN customer c"
+	                                    " ON c.id = t.rowid WHERE customer_tri MATCH ?1 ORDER BY t.rowid DESC", e);
+	int step, rc = 0;
+
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, tri, -1, SQLITE_STATIC);
+	while (h->n < h->max && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		bool all = true, seen = false;
+
+		for (int i = 0; i < nshorts && all; i++) {
+			bool one = false;
+			for (int col = 1; col <= (names ? 1 : 6) && !one; col++)
+				one = starts_word(store_col_text(s, col), shorts[i]);
+			all = one;
+		}
+		for (int i = 0; i < h->n && all && !seen; i++)
+			seen = h->ids[i] == id;
+		if (all && !seen)
+			h->ids[h->n++] = id;
+	}
+	if (h->n < h->max && step != SQLITE_DONE)
+		rc = store_fail(st, e, "search customers");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Adds to h the customers matching the trigram query tri and the word
+ * query word (either may be "": not asked), newest first. With both, the
+ * trigram query leads and shorts (the word query's words) are checked row
+ * by row. Returns 0 or a status. */
+static int run_pair(struct store *st, const char *tri, const char *word, const char (*shorts)[16], int nshorts,
+                    bool names, struct hits *h, struct pa_err *e)
 {
 	sqlite3_stmt *s;
 	const char *one = tri[0] ? tri : word;
@@ -197,10 +265,8 @@ static int run_pair(struct store *st, const char *tri, const char *word, struct 
 	if (!tri[0] && !word[0])
 		return 0;
 	if (tri[0] && word[0])
-		s = store_prepare(st, "SELECT t.rowid FROM customer_tri t WHERE customer_tri MATCH ?1 AND EXISTS"
-		                      " (SELECT 1 FROM customer_word w WHERE customer_word MATCH ?3 AND w.rowid = t.rowid)"
-		                      " ORDER BY t.rowid DESC LIMIT ?2", e);
-	else if (tri[0])
+		return run_filtered(st, tri, shorts, nshorts, names, h, e);
+	if (tri[0])
 		s = store_prepare(st, "SELECT rowid FROM customer_tri WHERE customer_tri MATCH ?1"
 		                      " ORDER BY rowid DESC LIMIT ?2", e);
 	else
@@ -210,8 +276,6 @@ static int run_pair(struct store *st, const char *tri, const char *word, struct 
 		return e->status;
 	sqlite3_bind_text(s, 1, one, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, h->max);
-	if (tri[0] && word[0])
-		sqlite3_bind_text(s, 3, word, -1, SQLITE_STATIC);
 	return add_hits(st, s, h, e);
 }
 
@@ -244,10 +308,13 @@ static int find(struct store *st, const struct query *q, struct hits *h, struct 
 	/* 2. names with a word starting with every search word */
 	names_only(q->name_tri, name_tri, sizeof(name_tri));
 	names_only(q->name_word, name_word, sizeof(name_word));
-	if ((rc = run_pair(st, name_tri, name_word, h, e)) || h->n >= h->max)
+	if (!q->no_names && (rc = run_pair(st, name_tri, name_word, q->name_shorts, q->nname_shorts, true,
+	                                   h, e)))
 		return rc;
+	if (h->n >= h->max)
+		return 0;
 	/* 3. every word anywhere (3+ characters) or at a word start */
-	return run_pair(st, q->tri, q->word, h, e);
+	return run_pair(st, q->tri, q->word, q->shorts, q->nshorts, false, h, e);
 }
 
 int search_customers(struct store *st, const char *text, int limit, cJSON **out, struct pa_err *e)
