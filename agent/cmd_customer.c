@@ -144,7 +144,11 @@ static int parse_customer_opts(struct cli *c, int argc, char **argv, const char 
 		case 'g': field = "language"; break;
 		case 'F': *from_json = optarg; continue;
 		case 'j': c->json = true; continue;
-		case 'h': printf("usage: %s\n", syn); return -1;
+		case 'h':
+			printf("usage: %s\n", syn);
+			if (syn == syn_edit)
+				printf("An empty value clears an optional field (--email \"\"); --attr KEY= removes attribute KEY.\n");
+			return -1;
 		case 'a': {
 			char *eq = strchr(optarg, '=');
 			cJSON *attrs = cJSON_GetObjectItemCaseSensitive(rec, "attributes");
