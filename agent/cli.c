@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/log.h"
 #include "common/util.h"
+#include "common/wake.h"
 
 int cli_config(struct cli *c, struct pa_err *e)
 {
@@ -28,6 +30,8 @@ int cli_open(struct cli *c, struct store **st, struct pa_err *e)
 	if ((rc = store_open(c->cfg.database, false, st, e)))
 		return rc;
 	store_identity(*st, c->cfg.store, c->cfg.reg, c->cfg.currency);
+	/* Every commit of a command tells a running service at once. */
+	wake_on_commit((*st)->db, (*st)->path);
 	return 0;
 }
 
@@ -75,7 +79,10 @@ int cli_fail(struct cli *c, const struct pa_err *e)
 		cli_print_json(doc);
 		cJSON_Delete(doc);
 	}
-	fprintf(stderr, "posagent: %s\n", msg);
+	if (log_to_journal()) /* the journal adds the tag: "<3>message" */
+		fprintf(stderr, "%s%s\n", log_prefix(LOG_PRIO_ERR), msg);
+	else
+		fprintf(stderr, "posagent: %s\n", msg);
 	return e->status;
 }
 

@@ -2,33 +2,48 @@
  * posagent run: the service. Two threads, each with its own database
  * connection and HQ connection, so that a long poll waiting for changes
  * never holds an upload up:
- *   uploader   - watches the database (PRAGMA data_version, every 250 ms)
- *                and uploads within a second of a new record; a full
- *                pass at least every idle_interval; backoff on failure.
+ *   uploader   - sleeps on the wake-up socket (common/wake.h): a command
+ *                that commits a record wakes it at once; a full pass at
+ *                least every idle_interval; backoff on failure, which the
+ *                downloader ends when HQ answers again. Without the socket
+ *                (a database path too long for it) it watches PRAGMA
+ *                data_version every 250 ms instead.
  *   downloader - long-polls HQ's changes and applies them.
+ *   metrics    - writes [metrics] textfile for node_exporter every
+ *                [metrics] interval (and keeps HQ request counts).
  * The main thread only waits for signals: SIGTERM/SIGINT stop both within
  * 2 s (transfers and sleeps poll the stop flag), SIGHUP re-reads the
- * configuration and restarts the threads with it.
+ * configuration and restarts the threads with it. Under systemd it tells
+ * the manager how things stand (common/svc.h: READY, RELOADING, STATUS,
+ * WATCHDOG). `run --check` checks what a start would and exits: the unit's
+ * ExecReload= runs it first, so a broken configuration fails the reload.
  */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/cli.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/pjob.h"
+#include "common/retain.h"
+#include "common/svc.h"
 #include "common/util.h"
+#include "common/wake.h"
 
 static int got_term, got_hup; /* set by the main thread from sigtimedwait */
 
 /* What each worker thread gets. */
 struct worker {
 	const struct cfg *cfg;
+	struct wake *wake;           /* the service's wake-up socket, or NULL */
 	volatile sig_atomic_t *stop; /* set by main: end now */
 	int rc;                      /* local failure status, 0 when none */
+	volatile int running;        /* its store and HQ client are open */
 	volatile int done;           /* the thread has returned */
 	pthread_t thread;
 };
@@ -61,6 +76,39 @@ static int64_t data_version(struct store *st)
 	return v;
 }
 
+/* Waits for the next pass: a wake (any kind) or idle_interval. Without a
+ * wake-up socket, polls PRAGMA data_version every 250 ms (*seen: the last
+ * value seen). */
+static void await_work(struct worker *w, struct store *st, int64_t *seen)
+{
+	double until = util_mono() + (double)w->cfg->idle_interval;
+
+	if (w->wake) {
+		wake_wait(w->wake, (double)w->cfg->idle_interval, true, w->stop);
+		return;
+	}
+	*seen = data_version(st); /* our own commits are not news */
+	while (!*w->stop && util_mono() < until && data_version(st) == *seen)
+		util_sleep(0.25, w->stop);
+}
+
+/* [retention]: once at start, then hourly, between upload passes. */
+static void retention_tick(struct worker *w, struct store *st, double *last)
+{
+	struct ret_plan done;
+	struct pa_err e;
+	double now = util_mono();
+
+	if (w->cfg->keep_days <= 0 || (*last > 0 && now - *last < 3600))
+		return;
+	*last = now;
+	if (ret_apply(st, w->cfg->keep_days, time(NULL), w->stop, &done, &e))
+		log_warn("retention: %s", e.message);
+	else if (done.txns || done.days)
+		log_info("retention: dropped %lld transactions of %lld posted days before %s", (long long)done.txns,
+		         (long long)done.days, done.cutoff);
+}
+
 static void *uploader(void *arg)
 {
 	struct worker *w = arg;
@@ -69,31 +117,76 @@ static void *uploader(void *arg)
 	struct pjob j;
 	struct pa_err e;
 	int64_t seen = -1;
-	double last_pass = 0;
+	double last_retention = 0;
 
 	if ((w->rc = open_both(w, &st, &hq)))
 		goto cleanup;
+	w->running = 1;
 	while (!*w->stop) {
-		int64_t v = data_version(st);
-		double now = util_mono();
-		if (v != seen || now - last_pass >= (double)w->cfg->idle_interval) {
-			seen = v;
-			last_pass = now;
-			pjob_init(&j, st, hq, w->cfg, w->stop);
-			if (pjob_push(&j, false, &e)) {
-				log_warn("upload: %s", e.message);
-				util_sleep(1, w->stop);
-			}
-			seen = data_version(st); /* our own commits are not news */
-			continue;
+		pjob_init(&j, st, hq, w->cfg, w->stop);
+		j.wake = w->wake;
+		if (pjob_push(&j, false, &e)) {
+			log_warn("upload: %s", e.message);
+			util_sleep(1, w->stop);
 		}
-		util_sleep(0.25, w->stop);
+		retention_tick(w, st, &last_retention);
+		svc_publish(st);
+		await_work(w, st, &seen);
 	}
 cleanup:
 	hq_client_free(hq);
 	store_close(st);
 	w->done = 1;
 	return NULL;
+}
+
+/* What a start needs, checked once: the configuration, the database, and
+ * the [hq] settings with the token and CA files (an HQ client is made and
+ * freed; nothing is sent). Returns 0 or the status with *e. */
+static int start_checks(struct cli *c, volatile sig_atomic_t *stop, struct pa_err *e)
+{
+	struct store *st = NULL;
+	struct hq_client *probe = NULL;
+	int rc;
+
+	if (!(rc = cli_open(c, &st, e)))
+		rc = cli_hq(c, stop, &probe, e);
+	store_close(st);
+	hq_client_free(probe);
+	return rc;
+}
+
+/* SIGHUP: re-reads the configuration into c->cfg, or keeps the old one
+ * and puts why in refused (a one-line message; "" when reloaded). */
+static void reload(struct cli *c, char *refused, size_t len)
+{
+	struct cli fresh = *c;
+	struct pa_err e;
+	char msg[512];
+
+	memset(&e, 0, sizeof(e));
+	refused[0] = '\0';
+	svc_reloading();
+	if (cli_config(&fresh, &e) || cfg_check_hq(&fresh.cfg, msg, sizeof(msg))) {
+		snprintf(refused, len, "%s", e.message[0] ? e.message : msg);
+		log_error("SIGHUP: configuration not reloaded, keeping the old one: %s", refused);
+	} else {
+		c->cfg = fresh.cfg;
+		log_info("configuration reloaded");
+	}
+}
+
+/* Tells systemd once both workers run: READY=1 the first time, after a
+ * reload READY=1 with the reload's outcome. */
+static void tell_ready(const struct worker *up, const struct worker *down, int *told, const char *refused)
+{
+	if (*told || !up->running || !down->running)
+		return;
+	if (refused == NULL)
+		svc_ready();
+	else
+		svc_reloaded(refused[0] ? refused : NULL);
+	*told = 1;
 }
 
 static void *downloader(void *arg)
@@ -106,8 +199,10 @@ static void *downloader(void *arg)
 
 	if ((w->rc = open_both(w, &st, &hq)))
 		goto cleanup;
+	w->running = 1;
 	while (!*w->stop) {
 		pjob_init(&j, st, hq, w->cfg, w->stop);
+		j.wake = w->wake; /* to post WAKE_HQ; it never waits on it */
 		if (pjob_pull(&j, w->cfg->long_poll, &e)) {
 			log_warn("download: %s", e.message);
 			util_sleep(1, w->stop);
@@ -122,24 +217,57 @@ cleanup:
 	return NULL;
 }
 
+/* The third thread: the metrics for fleet monitoring (common/metrics). */
+static void *metrics(void *arg)
+{
+	struct worker *w = arg;
+
+	met_loop(w->cfg, w->stop);
+	w->done = 1;
+	return NULL;
+}
+
+/* Starts the uploader, the downloader and the metrics writer with cfg and
+ * the wake-up socket (NULL: none); all end when *stop. */
+static void start_workers(struct worker *up, struct worker *down, struct worker *met, const struct cfg *cfg,
+                          struct wake *wake, volatile sig_atomic_t *stop)
+{
+	memset(up, 0, sizeof(*up));
+	memset(down, 0, sizeof(*down));
+	memset(met, 0, sizeof(*met));
+	up->cfg = down->cfg = met->cfg = cfg;
+	up->wake = down->wake = wake;
+	up->stop = down->stop = met->stop = stop;
+	pthread_create(&up->thread, NULL, uploader, up);
+	pthread_create(&down->thread, NULL, downloader, down);
+	pthread_create(&met->thread, NULL, metrics, met);
+}
+
 int cmd_run(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	const char *syn = "posagent run";
+	static const struct option opts[] = {
+		{"check", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	const char *syn = "posagent run [--check]";
 	static volatile sig_atomic_t stop_threads;
-	struct worker up, down;
-	struct store *st = NULL;
-	struct hq_client *probe = NULL;
+	struct worker up, down, met;
+	struct wake *wake = NULL;
 	struct pa_err e;
 	sigset_t sigs;
-	int ch, rc = 0;
+	char refused[512];
+	const char *reloaded = NULL; /* NULL: first start; else the reload's outcome */
+	int ch, rc = 0, told, check = 0;
 
 	memset(&e, 0, sizeof(e));
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h') {
-			printf("usage: %s\nThe service: uploads and downloads until SIGTERM.\n", syn);
+			printf("usage: %s\nThe service: uploads and downloads until SIGTERM.\n"
+			       "  --check  check what a start needs (configuration, database, [hq]) and exit\n", syn);
 			return 0;
+		}
+		if (ch == 'C') {
+			check = 1;
+			continue;
 		}
 		return cli_usage(c, syn, "unknown option: %s", argv[optind - 1]);
 	}
@@ -154,53 +282,60 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* Check everything once before starting: a broken setup exits at once
-	 * with its code (systemd shows why). */
-	if ((rc = cli_open(c, &st, &e)) || (rc = cli_hq(c, &stop_threads, &probe, &e))) {
-		store_close(st);
+	 * with its code (systemd shows why: the start fails, STATUS= says it). */
+	if ((rc = start_checks(c, &stop_threads, &e))) {
+		if (!check)
+			svc_failed(rc, e.message);
 		return cli_fail(c, &e);
 	}
-	store_close(st);
-	hq_client_free(probe);
+	if (check) {
+		printf("configuration %s: ready to run\n", c->cfg.path);
+		return 0;
+	}
+	{
+		char msg[512];
+		if (wake_open(c->cfg.database, &wake, msg, sizeof(msg)) != 0)
+			log_warn("no wake-up socket (polling the database instead): %s", msg);
+		else if (msg[0])
+			log_warn("%s", msg);
+	}
 	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
 	for (;;) {
 		stop_threads = 0;
-		memset(&up, 0, sizeof(up));
-		memset(&down, 0, sizeof(down));
-		up.cfg = down.cfg = &c->cfg;
-		up.stop = down.stop = &stop_threads;
-		pthread_create(&up.thread, NULL, uploader, &up);
-		pthread_create(&down.thread, NULL, downloader, &down);
+		start_workers(&up, &down, &met, &c->cfg, wake, &stop_threads);
+		told = 0;
 		while (!got_term && !got_hup && !up.done && !down.done) {
 			struct timespec tick = {0, 500000000}; /* to notice a worker's end */
-			int sig = sigtimedwait(&sigs, NULL, &tick);
+			int sig;
+			tell_ready(&up, &down, &told, reloaded);
+			if (told)
+				svc_watchdog();
+			sig = sigtimedwait(&sigs, NULL, &tick);
 			if (sig == SIGHUP)
 				got_hup = 1;
 			else if (sig == SIGINT || sig == SIGTERM)
 				got_term = 1;
 		}
 		stop_threads = 1;
+		if (got_term)
+			svc_stopping();
 		pthread_join(up.thread, NULL);
 		pthread_join(down.thread, NULL);
+		pthread_join(met.thread, NULL);
 		if (got_term)
 			break;
 		if (!got_hup) { /* a worker ended on its own: let systemd restart us */
-			log_warn("service stopping after a local failure");
-			return up.rc ? up.rc : down.rc ? down.rc : 1;
+			log_error("service stopping after a local failure");
+			rc = up.rc ? up.rc : down.rc ? down.rc : 1;
+			svc_failed(rc, "stopped after a local failure (see the log)");
+			wake_close(wake);
+			return rc;
 		}
 		got_hup = 0;
-		{
-			struct cli fresh = *c;
-			char msg[512];
-			if (cli_config(&fresh, &e) || cfg_check_hq(&fresh.cfg, msg, sizeof(msg))) {
-				log_warn("SIGHUP: configuration not reloaded, keeping the old one: %s",
-				         e.message[0] ? e.message : msg);
-				memset(&e, 0, sizeof(e));
-			} else {
-				c->cfg = fresh.cfg;
-				log_info("configuration reloaded");
-			}
-		}
+		reload(c, refused, sizeof(refused));
+		reloaded = refused;
 	}
+	wake_close(wake);
 	log_info("service stopped");
 	return up.rc ? up.rc : down.rc;
 }

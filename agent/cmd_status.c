@@ -17,7 +17,10 @@
 #include <time.h>
 
 #include "agent/cli.h"
+#include "agent/retain_view.h"
 #include "common/diag.h"
+#include "common/metrics.h"
+#include "common/update.h"
 #include "common/util.h"
 
 #define JSON_MAX_LIST 1000 /* rejected records, open dates in --json */
@@ -51,6 +54,11 @@ static int add_rejected(void *ctx, const struct diag_rejected *r)
 	return list_add(ctx, r);
 }
 
+static int add_upd_rejected(void *ctx, const struct upd_rejected_rec *r)
+{
+	return list_add(ctx, r);
+}
+
 static int add_date(void *ctx, const struct diag_date *d)
 {
 	return list_add(ctx, d);
@@ -69,10 +77,14 @@ struct report {
 	struct diag_meta meta;
 	struct list rejected;   /* struct diag_rejected */
 	int64_t rejected_total;
+	struct list upd_rejected; /* struct upd_rejected_rec: refused edits (issue 12) */
+	int64_t upd_rejected_total;
 	struct list dates;      /* struct diag_date */
 	int64_t dates_total;
 	struct list flagged;    /* struct diag_flagged */
 	int64_t flagged_total;
+	long keep_days;          /* [retention], set before report_read */
+	struct retain_view size; /* the database's size, what retention frees */
 };
 
 /* Reads the report from st (max list entries each). Returns 0 or a status
@@ -87,10 +99,13 @@ static int report_read(struct store *st, size_t max, struct report *r, struct pa
 	if ((rc = diag_count(st, &r->counts, e)) || (rc = diag_oldest_waiting(st, &r->oldest, e)) ||
 	    (rc = diag_meta(st, &r->meta, e)) ||
 	    (rc = diag_rejected(st, max, add_rejected, &r->rejected, &r->rejected_total, e)) ||
+	    (rc = upd_list_rejected(st, max, add_upd_rejected, &r->upd_rejected, &r->upd_rejected_total, e)) ||
 	    (rc = diag_open_dates(st, max, add_date, &r->dates, &r->dates_total, e)) ||
-	    (rc = diag_flagged(st, add_flagged, &r->flagged, &r->flagged_total, e)))
+	    (rc = diag_flagged(st, add_flagged, &r->flagged, &r->flagged_total, e)) ||
+	    (rc = retain_view_read(st, r->keep_days, r->now, &r->size, e)))
 		goto cleanup;
 	if ((r->rejected.n < max && (int64_t)r->rejected.n < r->rejected_total) ||
+	    (r->upd_rejected.n < max && (int64_t)r->upd_rejected.n < r->upd_rejected_total) ||
 	    (r->dates.n < max && (int64_t)r->dates.n < r->dates_total) ||
 	    (int64_t)r->flagged.n < r->flagged_total)
 		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
@@ -103,6 +118,7 @@ cleanup:
 static void report_free(struct report *r)
 {
 	free(r->rejected.v);
+	free(r->upd_rejected.v);
 	free(r->dates.v);
 	free(r->flagged.v);
 }
@@ -118,7 +134,8 @@ static void add_opt(cJSON *o, const char *name, const char *text)
 
 /* The --json document of AGENT.md's status shape (plus a few members:
  * oldest_waiting.state, .local_number and .customer_state, rejected[].local_number,
- * open_dates[].transactions_not_uploaded and .statement, flagged_batches). */
+ * open_dates[].transactions_not_uploaded and .statement, flagged_batches, and
+ * database: its size and what [retention] would free). */
 static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 {
 	static const char *const groups[DIAG_NKINDS] = {"customers", "addresses", "transactions"};
@@ -164,6 +181,16 @@ static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 		add_opt(o, "local_number", x->local_number);
 		cJSON_AddItemToArray(a, o);
 	}
+	for (size_t i = 0; i < r->upd_rejected.n; i++) {
+		const struct upd_rejected_rec *x = (const struct upd_rejected_rec *)r->upd_rejected.v + i;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", x->kind);
+		cJSON_AddStringToObject(o, "id", x->id);
+		add_opt(o, "code", x->code);
+		add_opt(o, "local_number", x->local_number);
+		cJSON_AddStringToObject(o, "update_id", x->update_id);
+		cJSON_AddItemToArray(a, o);
+	}
 	a = cJSON_AddArrayToObject(doc, "open_dates");
 	for (size_t i = 0; i < r->dates.n; i++) {
 		const struct diag_date *d = (const struct diag_date *)r->dates.v + i;
@@ -171,6 +198,7 @@ static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 		cJSON_AddStringToObject(o, "business_date", d->date);
 		cJSON_AddNumberToObject(o, "transactions", (double)d->transactions);
 		cJSON_AddNumberToObject(o, "unsynced_customers", (double)d->unsynced);
+		cJSON_AddNumberToObject(o, "unsynced_addresses", (double)d->unsynced_addresses);
 		cJSON_AddNumberToObject(o, "transactions_not_uploaded", (double)d->not_uploaded);
 		add_opt(o, "statement", d->statement);
 		cJSON_AddItemToArray(a, o);
@@ -184,6 +212,7 @@ static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 		cJSON_AddStringToObject(o, "reason", f->reason);
 		cJSON_AddItemToArray(a, o);
 	}
+	retain_view_json(doc, &r->size);
 	return doc;
 }
 
@@ -281,11 +310,17 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 		printf("next retry       %s\n", buf);
 	}
 	printf("\n");
-	if (r->rejected_total == 0) {
+	if (r->rejected_total + r->upd_rejected_total == 0) {
 		printf("rejected         none\n");
 	} else {
+		int64_t all = r->rejected_total + r->upd_rejected_total;
 		printf("rejected         %lld record%s HQ refused, waiting for a person (what to do on each line):\n",
-		       (long long)r->rejected_total, r->rejected_total == 1 ? "" : "s");
+		       (long long)all, all == 1 ? "" : "s");
+		for (size_t i = 0; i < r->upd_rejected.n && i < TEXT_MAX_LIST; i++) {
+			const struct upd_rejected_rec *x = (const struct upd_rejected_rec *)r->upd_rejected.v + i;
+			printf("  %s %s (update %s) of customer %s: %s; edit it again, or `--discard-update`\n", x->kind,
+			       x->id, x->update_id, x->local_number[0] ? x->local_number : "-", x->code);
+		}
 		for (size_t i = 0; i < r->rejected.n && i < TEXT_MAX_LIST; i++) {
 			const struct diag_rejected *x = (const struct diag_rejected *)r->rejected.v + i;
 			if (x->kind == DIAG_CUSTOMER)
@@ -311,11 +346,15 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 		       r->dates_total == 1 ? "" : "s");
 		for (size_t i = 0; i < r->dates.n && i < TEXT_MAX_LIST; i++) {
 			const struct diag_date *d = (const struct diag_date *)r->dates.v + i;
-			printf("  %s  %lld transaction%s (%lld not uploaded), %lld customer%s not synced%s%s%s\n", d->date,
-			       (long long)d->transactions, d->transactions == 1 ? "" : "s", (long long)d->not_uploaded,
-			       (long long)d->unsynced, d->unsynced == 1 ? "" : "s", d->statement[0] ? "; statement " : "",
-			       d->statement, d->unsynced == 0 && d->not_uploaded == 0 && !d->statement[0]
-			                         ? "; ready for `posagent eod`" : "");
+			printf("  %s  %lld transaction%s (%lld not uploaded), %lld customer%s not synced%s%.0lld%s%s%s%s\n",
+			       d->date, (long long)d->transactions, d->transactions == 1 ? "" : "s",
+			       (long long)d->not_uploaded, (long long)d->unsynced, d->unsynced == 1 ? "" : "s",
+			       d->unsynced_addresses ? ", " : "", (long long)d->unsynced_addresses,
+			       d->unsynced_addresses == 0 ? "" : d->unsynced_addresses == 1 ? " address not synced"
+			                                                                     : " addresses not synced",
+			       d->statement[0] ? "; statement " : "", d->statement,
+			       d->unsynced == 0 && d->unsynced_addresses == 0 && d->not_uploaded == 0 && !d->statement[0]
+			               ? "; ready for `posagent eod`" : "");
 		}
 		if (r->dates_total > TEXT_MAX_LIST)
 			printf("  ... and %lld more\n", (long long)(r->dates_total - TEXT_MAX_LIST));
@@ -329,15 +368,52 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 			       f->reason);
 		}
 	}
+	{
+		char line[512];
+		retain_view_line(&r->size, line, sizeof(line));
+		printf("database         %s\n", line);
+	}
 }
 
-/* posagent status [--json]: the report above, from the local database.
+/* posagent status --prometheus: the exposition the service writes to
+ * [metrics] textfile (common/metrics), on stdout. Returns 0, or the
+ * status of a database that does not open or read. */
+static int status_prometheus(struct cli *c)
+{
+	struct store *st = NULL;
+	struct met_snapshot m;
+	struct pa_err e;
+	char *buf = NULL;
+	size_t cap = 16384;
+	int n, rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((rc = cli_open(c, &st, &e)) || (rc = met_collect(st, &m, &e))) {
+		rc = cli_fail(c, &e);
+		goto cleanup;
+	}
+	if (!(buf = malloc(cap)) || (n = met_format(&m, c->cfg.store, c->cfg.reg, buf, cap)) < 0) {
+		err_set(&e, EX_SOFTWARE, "internal", NULL, "the metrics do not fit in %zu bytes", cap);
+		rc = cli_fail(c, &e);
+		goto cleanup;
+	}
+	fwrite(buf, 1, (size_t)n, stdout);
+cleanup:
+	free(buf);
+	store_close(st);
+	return rc;
+}
+
+/* posagent status [--json] [--prometheus]: the report above, from the local database.
  * Returns 0, 64 for a usage error, 78 for a configuration that does not
  * load, 74 when the database is missing or unreadable. */
 int cmd_status(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+	                                     {"prometheus", no_argument, NULL, 'p'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	bool prom = false;
 	const char *syn = "posagent status";
 	struct store *st = NULL;
 	struct report r;
@@ -347,14 +423,18 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	memset(&e, 0, sizeof(e));
 	memset(&r, 0, sizeof(r));
 	r.rejected.size = sizeof(struct diag_rejected);
+	r.upd_rejected.size = sizeof(struct upd_rejected_rec);
 	r.dates.size = sizeof(struct diag_date);
 	r.flagged.size = sizeof(struct diag_flagged);
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'j') {
 			c->json = true;
+		} else if (ch == 'p') {
+			prom = true;
 		} else if (ch == 'h') {
-			printf("usage: %s\nWhat is waiting, stuck or rejected; reads only the local database.\n", syn);
+			printf("usage: %s [--prometheus]\nWhat is waiting, stuck or rejected; reads only the local database.\n"
+			       "--prometheus prints the metrics the service writes for node_exporter.\n", syn);
 			return 0;
 		} else {
 			return cli_usage(c, syn, "unknown option: %s", argv[optind - 1]);
@@ -362,7 +442,11 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage(c, syn, "unexpected argument: %s", argv[optind]);
-	if ((rc = cli_open(c, &st, &e)) || (rc = report_read(st, c->json ? JSON_MAX_LIST : TEXT_MAX_LIST, &r, &e))) {
+	if (prom)
+		return status_prometheus(c);
+	if (!(rc = cli_open(c, &st, &e)))
+		r.keep_days = c->cfg.keep_days;
+	if (rc || (rc = report_read(st, c->json ? JSON_MAX_LIST : TEXT_MAX_LIST, &r, &e))) {
 		rc = cli_fail(c, &e);
 		goto cleanup;
 	}

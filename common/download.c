@@ -6,6 +6,8 @@
 
 #include "common/customer.h"
 #include "common/log.h"
+#include "common/record.h"
+#include "common/update.h"
 #include "common/util.h"
 #include "common/validate.h"
 
@@ -23,99 +25,150 @@ static const char *str(const cJSON *o, const char *name)
  * already cached) becomes synced. Unknown async ids are ignored. */
 static int assign(struct store *st, const cJSON *ch, struct down_outcome *o, struct pa_err *e)
 {
-	const char *async_id = str(ch, "async_id"), *account = str(ch, "account");
-	sqlite3_stmt *s;
-	int64_t id = 0, other = 0;
-	int rc = 0;
+	const char *async_id = str(ch, "async_id");
+	bool changed = false;
+	int rc = rec_assign_customer(st, async_id, str(ch, "account"), &changed, e);
 
-	if (!async_id || !account)
-		return 0;
-	s = store_prepare(st, "SELECT id FROM customer WHERE async_id = ?1", e);
-	if (!s)
-		return e->status;
-	sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (!id)
-		return 0;
-	/* A row cached under that account without async id is the same
-	 * customer: fold it into this one. */
-	s = store_prepare(st, "SELECT id FROM customer WHERE account = ?1 AND id <> ?2", e);
-	if (!s)
-		return e->status;
-	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		other = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (other && ((rc = store_exec_ii(st, "UPDATE address SET customer_id = ?2 WHERE customer_id = ?1", other, id, e)) ||
-	              (rc = store_exec_ii(st, "UPDATE txn SET customer_id = ?2 WHERE customer_id = ?1", other, id, e)) ||
-	              (rc = store_exec_ii(st, "DELETE FROM customer WHERE id = ?1", other, 0, e))))
-		return rc;
-	s = store_prepare(st, "UPDATE customer SET account = ?2, state = 'synced', waiting_since = NULL,"
-	                      " last_code = NULL, last_message = NULL, updated_at = unixepoch()"
-	                      " WHERE id = ?1 AND (state <> 'synced' OR account IS NOT ?2)", e);
-	if (!s)
-		return e->status;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = store_fail(st, e, "apply account");
-	else if (sqlite3_changes(st->db) > 0) {
+	if (!rc && changed) {
 		o->assigned++;
 		log_info("customer %s is synced", async_id);
 	}
-	sqlite3_finalize(s);
 	return rc;
 }
 
-/* The addresses HQ sent for customer id replace those that came from HQ;
- * addresses made here are updated when HQ holds them, kept otherwise. */
+/* address_assigned: the address made here becomes synced with HQ's id.
+ * Unknown async ids are ignored (another register's address). */
+static int assign_address(struct store *st, const cJSON *ch, struct down_outcome *o, struct pa_err *e)
+{
+	const char *async_id = str(ch, "async_id");
+	bool changed = false;
+	int rc = rec_assign_address(st, async_id, str(ch, "address_id"), &changed, e);
+
+	if (!rc && changed) {
+		o->assigned++;
+		log_info("address %s is synced", async_id);
+	}
+	return rc;
+}
+
+/* Upserts one address HQ lists for customer id: by async_id when the
+ * register holds it (then synced with HQ's address_id), else by
+ * address_id (a cached address of HQ's, synced). HQ's fields win, except
+ * on an address inside a batch (what it carries is already frozen). */
+static int address_one(struct store *st, int64_t id, const cJSON *a, struct pa_err *e)
+{
+	static const char *const f[] = {"line1", "line2", "city", "region", "postal_code", "country"};
+	sqlite3_stmt *s = store_stmt(st,
+		"INSERT INTO address(async_id, address_id, customer_id, origin, state, purpose, is_primary, line1, line2,"
+		" city, region, postal_code, country, created_at, updated_at)"
+		" VALUES (?1, ?12, ?2, 'hq', 'synced', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, unixepoch())"
+		" ON CONFLICT DO UPDATE SET customer_id = excluded.customer_id, purpose = excluded.purpose,"
+		" is_primary = excluded.is_primary, line1 = excluded.line1, line2 = excluded.line2, city = excluded.city,"
+		" region = excluded.region, postal_code = excluded.postal_code, country = excluded.country, removed = 0,"
+		" updated_at = unixepoch() WHERE address.batch_id IS NULL", e);
+	const char *async_id = str(a, "async_id"), *address_id = str(a, "address_id");
+	char now[21];
+	bool changed = false;
+	int rc = 0;
+
+	if (!s)
+		return e->status;
+	util_rfc3339(time(NULL), now);
+	store_bind_text(s, 1, async_id);
+	sqlite3_bind_int64(s, 2, id);
+	store_bind_text(s, 3, str(a, "purpose"));
+	sqlite3_bind_int(s, 4, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")));
+	for (int i = 0; i < 6; i++)
+		store_bind_text(s, 5 + i, str(a, f[i]));
+	sqlite3_bind_text(s, 11, now, -1, SQLITE_TRANSIENT);
+	store_bind_text(s, 12, address_id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, e, "apply address");
+	store_release(st, s);
+	if (!rc && async_id && address_id)
+		rc = rec_assign_address(st, async_id, address_id, &changed, e);
+	return rc;
+}
+
+/* The addresses HQ sent for customer id: each upserted (address_one);
+ * those HQ held and no longer lists are removed (kept, hidden, while a
+ * sale names them); addresses made here and not yet accepted stay. */
 static int addresses(struct store *st, int64_t id, const cJSON *list, struct pa_err *e)
 {
 	const cJSON *a;
-	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if ((rc = store_exec_ii(st, "DELETE FROM address WHERE customer_id = ?1 AND origin = 'hq'", id, 0, e)))
+	if ((rc = store_exec_ii(st, "UPDATE address SET removed = 2 WHERE customer_id = ?1"
+	                            " AND (origin = 'hq' OR state = 'synced')", id, 0, e)))
 		return rc;
-	s = store_prepare(st,
-		"INSERT INTO address(async_id, customer_id, origin, state, purpose, is_primary, line1, line2, city,"
-		" region, postal_code, country, created_at, updated_at)"
-		" VALUES (?1, ?2, 'hq', 'uploaded', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, unixepoch())"
-		" ON CONFLICT(async_id) DO UPDATE SET customer_id = excluded.customer_id, state = 'uploaded',"
-		" purpose = excluded.purpose, is_primary = excluded.is_primary, line1 = excluded.line1,"
-		" line2 = excluded.line2, city = excluded.city, region = excluded.region,"
-		" postal_code = excluded.postal_code, country = excluded.country, waiting_since = NULL,"
-		" last_code = NULL, last_message = NULL, updated_at = unixepoch()"
-		" WHERE address.batch_id IS NULL", e);
+	cJSON_ArrayForEach(a, list) {
+		if (cJSON_IsObject(a) && (rc = address_one(st, id, a, e)))
+			return rc;
+	}
+	if ((rc = store_exec_ii(st, "DELETE FROM address WHERE customer_id = ?1 AND removed = 2 AND origin = 'hq'"
+	                            " AND NOT EXISTS (SELECT 1 FROM txn WHERE delivery_address_id = address.id"
+	                            " OR invoice_address_id = address.id) AND NOT EXISTS (SELECT 1 FROM record_update u"
+	                            " WHERE u.kind = 'address_update' AND u.row = address.id)", id, 0, e)))
+		return rc;
+	return store_exec_ii(st, "UPDATE address SET removed = 1 WHERE customer_id = ?1 AND removed = 2", id, 0, e);
+}
+
+/* HQ's version member of a change, or -1 when it has none. */
+static int64_t version_of(const cJSON *ch)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ch, "version");
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9e15 ? (int64_t)v->valuedouble : -1;
+}
+
+/* Issue 12's merge rule, after HQ's record of customer id (version, -1
+ * none) was stored: accepted updates of that version or older are done;
+ * the register's living updates stay on top of HQ's fields, the
+ * customer's and those of each address the change lists. */
+static int keep_edits(struct store *st, int64_t id, int64_t version, const cJSON *list, struct pa_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	const cJSON *a;
+	int rc;
+
+	if (version >= 0 &&
+	    ((rc = store_exec_ii(st, "UPDATE customer SET version = ?2 WHERE id = ?1", id, version, e)) ||
+	     (rc = upd_settle(st, id, version, e))))
+		return rc;
+	if ((rc = cust_overlay(st, id, e)))
+		return rc;
+	s = store_prepare(st, "SELECT id FROM address WHERE (async_id = ?1 OR (?1 IS NULL AND address_id = ?3))"
+	                      " AND customer_id = ?2 AND batch_id IS NULL AND EXISTS"
+	                      " (SELECT 1 FROM record_base b WHERE b.kind = 'address_update' AND b.row = address.id)", e);
 	if (!s)
 		return e->status;
 	cJSON_ArrayForEach(a, list) {
-		char now[21];
-		static const char *const f[] = {"line1", "line2", "city", "region", "postal_code", "country"};
-		if (!cJSON_IsObject(a))
+		int64_t row = 0;
+		if (!str(a, "async_id") && !str(a, "address_id"))
 			continue;
-		util_rfc3339(time(NULL), now);
 		sqlite3_reset(s);
 		store_bind_text(s, 1, str(a, "async_id"));
 		sqlite3_bind_int64(s, 2, id);
-		store_bind_text(s, 3, str(a, "purpose"));
-		sqlite3_bind_int(s, 4, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")));
-		for (int i = 0; i < 6; i++)
-			store_bind_text(s, 5 + i, str(a, f[i]));
-		sqlite3_bind_text(s, 11, now, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			rc = store_fail(st, e, "apply address");
+		store_bind_text(s, 3, str(a, "address_id"));
+		if (sqlite3_step(s) == SQLITE_ROW)
+			row = sqlite3_column_int64(s, 0);
+		if (row && (rc = addr_overlay(st, row, e)))
 			break;
-		}
 	}
 	sqlite3_finalize(s);
 	return rc;
 }
 
-/* customer: upsert by async_id when present, else by account; HQ wins. */
+/* The version HQ's record of customer id had when last applied here, or
+ * -1. */
+static int held_version(struct store *st, int64_t id, int64_t *v, struct pa_err *e)
+{
+	return store_query_i(st, "SELECT version FROM customer WHERE id = ?1", id, 0, -1, v, e);
+}
+
+/* customer: upsert by async_id when present, else by account; HQ wins,
+ * except that a change older than the version held is ignored and the
+ * register's own edits not yet applied at HQ stay on top (keep_edits). */
 static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 {
 	const cJSON *cu = cJSON_GetObjectItemCaseSensitive(ch, "customer");
@@ -150,12 +203,16 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 		s = NULL;
 		/* Two rows for one customer (cached by account, made by async id):
 		 * fold the cached one into the other. */
-		if (by_async && by_account && by_async != by_account &&
-		    ((rc = store_exec_ii(st, "UPDATE address SET customer_id = ?2 WHERE customer_id = ?1", by_account, by_async, e)) ||
-		     (rc = store_exec_ii(st, "UPDATE txn SET customer_id = ?2 WHERE customer_id = ?1", by_account, by_async, e)) ||
-		     (rc = store_exec_ii(st, "DELETE FROM customer WHERE id = ?1", by_account, 0, e))))
+		if (by_async && by_account && (rc = rec_fold_customer(st, by_account, by_async, e)))
 			return rc;
 		id = by_async ? by_async : by_account;
+	}
+	if (id && version_of(ch) >= 0) {
+		int64_t held = -1;
+		if ((rc = held_version(st, id, &held, e)))
+			return rc;
+		if (held > version_of(ch))
+			return 0; /* older than what this register holds */
 	}
 	atext = cJSON_IsObject(attrs) ? cJSON_PrintUnformatted(attrs) : NULL;
 	cust_search_name(cu, sname, sizeof(sname));
@@ -164,10 +221,9 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 	util_rfc3339(time(NULL), now);
 	if (id)
 		s = store_prepare(st,
-			"UPDATE customer SET account = ?2, state = 'synced', kind = coalesce(?3, kind),"
+			"UPDATE customer SET kind = coalesce(?3, kind),"
 			" first_name = ?4, last_name = ?5, organization_name = ?6, email = ?7, phone = ?8, language = ?9,"
-			" attributes = ?10, search_name = ?11, phone_digits = ?12, waiting_since = NULL,"
-			" last_code = NULL, last_message = NULL, updated_at = unixepoch(),"
+			" attributes = ?10, search_name = ?11, phone_digits = ?12, updated_at = unixepoch(),"
 			" async_id = coalesce(async_id, ?13), local_number = coalesce(local_number,"
 			" CASE WHEN EXISTS (SELECT 1 FROM customer WHERE local_number = ?14) THEN NULL ELSE ?14 END)"
 			" WHERE id = ?1", e);
@@ -185,7 +241,8 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 	}
 	if (id)
 		sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
 	store_bind_text(s, 3, str(cu, "kind"));
 	store_bind_text(s, 4, str(cu, "first_name"));
 	store_bind_text(s, 5, str(cu, "last_name"));
@@ -206,7 +263,10 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 	}
 	if (!id)
 		id = sqlite3_last_insert_rowid(st->db);
-	rc = addresses(st, id, cJSON_GetObjectItemCaseSensitive(ch, "addresses"), e);
+	else if ((rc = rec_customer_synced(st, id, account, e)))
+		goto cleanup;
+	if (!(rc = addresses(st, id, cJSON_GetObjectItemCaseSensitive(ch, "addresses"), e)))
+		rc = keep_edits(st, id, version_of(ch), cJSON_GetObjectItemCaseSensitive(ch, "addresses"), e);
 cleanup:
 	sqlite3_finalize(s);
 	free(atext);
@@ -241,6 +301,8 @@ int down_apply(struct store *st, const char *after, const cJSON *doc, struct dow
 			continue;
 		if (strcmp(type, "account_assigned") == 0)
 			rc = assign(st, ch, o, e);
+		else if (strcmp(type, "address_assigned") == 0)
+			rc = assign_address(st, ch, o, e);
 		else if (strcmp(type, "customer") == 0)
 			rc = upsert(st, ch, e);
 		if (rc)

@@ -24,6 +24,7 @@
  */
 #define CURL_DISABLE_DEPRECATION /* CURLOPT_PROTOCOLS: the pre-7.85 fallback */
 #include "common/hqclient.h"
+#include "common/metrics.h"
 
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -775,7 +776,7 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 {
 	CURLcode code;
 	long status = 0;
-	int rc = -1;
+	int rc = -1, tried = 0;
 	double t0 = util_mono();
 
 	if (c->stop && *c->stop) {
@@ -818,6 +819,7 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 	if (code == CURLE_OK) {
 		c->used = 1;
 		c->fresh_connect = 0;
+		tried = 1;
 		code = run_transfer(c);
 	}
 	/* nothing of this request may outlive it inside the handle */
@@ -862,6 +864,8 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 cleanup:
 	/* --verbose: method, path (no query: it may hold a cursor), status, time */
 	log_request(body ? "POST" : "GET", path, rc == 0 ? r->status : 0, (util_mono() - t0) * 1000.0, r->error);
+	if (tried && !c->stopped) /* metrics: a request HQ may have seen */
+		met_count_request(rc == 0 ? status : 0);
 	if (rc != 0) {
 		r->status = 0;
 		free(c->buf); /* a refused reply may be big: do not keep it */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/fold.h"
+#include "common/record.h"
 #include "common/util.h"
 
 /*
@@ -141,7 +142,73 @@ static const char *const migrations[] = {
 	" frozen_at INTEGER NOT NULL, posted_at INTEGER,"
 	" last_code TEXT, last_message TEXT) WITHOUT ROWID;",
 
-	/* 1 -> 2: issue 13, accent-folded search over names, contacts and addresses */
+	/* 1 -> 2: issue 11, address ids (state synced), addresses named by transactions */
+	"CREATE TABLE address_v2 ("
+	" id INTEGER PRIMARY KEY,"
+	" async_id TEXT UNIQUE,"
+	" address_id TEXT UNIQUE,"                  /* HQ's id, NULL until synced */
+	" customer_id INTEGER NOT NULL REFERENCES customer(id),"
+	" origin TEXT NOT NULL CHECK (origin IN ('local','hq')),"
+	" state TEXT NOT NULL CHECK (state IN ('pending','uploaded','synced','rejected')),"
+	" purpose TEXT, is_primary INTEGER NOT NULL DEFAULT 0,"
+	" line1 TEXT, line2 TEXT, city TEXT, region TEXT, postal_code TEXT, country TEXT,"
+	" created_at TEXT NOT NULL,"
+	" waiting_since INTEGER, batch_id INTEGER, last_code TEXT, last_message TEXT,"
+	" removed INTEGER NOT NULL DEFAULT 0,"     /* HQ no longer lists it; a sale names it */
+	" updated_at INTEGER NOT NULL);"
+	"INSERT INTO address_v2(id, async_id, customer_id, origin, state, purpose, is_primary, line1, line2, city,"
+	" region, postal_code, country, created_at, waiting_since, batch_id, last_code, last_message, updated_at)"
+	" SELECT id, async_id, customer_id, origin, CASE origin WHEN 'hq' THEN 'synced' ELSE state END, purpose,"
+	" is_primary, line1, line2, city, region, postal_code, country, created_at, waiting_since, batch_id,"
+	" last_code, last_message, updated_at FROM address;"
+	"DROP TABLE address;"
+	"ALTER TABLE address_v2 RENAME TO address;"
+	"CREATE INDEX address_customer ON address(customer_id);"
+	"CREATE INDEX address_queue ON address(id) WHERE state = 'pending' AND batch_id IS NULL;"
+	"CREATE INDEX address_state ON address(state, waiting_since);"
+	"CREATE INDEX address_batch ON address(batch_id) WHERE batch_id IS NOT NULL;"
+	"ALTER TABLE txn ADD COLUMN delivery_address_id INTEGER REFERENCES address(id);"
+	"ALTER TABLE txn ADD COLUMN invoice_address_id INTEGER REFERENCES address(id);"
+	"CREATE INDEX txn_delivery ON txn(delivery_address_id) WHERE delivery_address_id IS NOT NULL;"
+	"CREATE INDEX txn_invoice ON txn(invoice_address_id) WHERE invoice_address_id IS NOT NULL;"
+	/* Room for the update kinds of issue 12 in batch members. */
+	"CREATE TABLE batch_member_v2 ("
+	" batch INTEGER NOT NULL REFERENCES batch(id), seq INTEGER NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('customer','address','txn','customer_update','address_update')),"
+	" row INTEGER NOT NULL, record_id TEXT NOT NULL,"
+	" PRIMARY KEY (batch, seq)) WITHOUT ROWID;"
+	"INSERT INTO batch_member_v2 SELECT batch, seq, kind, row, record_id FROM batch_member;"
+	"DROP TABLE batch_member;"
+	"ALTER TABLE batch_member_v2 RENAME TO batch_member;",
+
+	/* 2 -> 3: issue 12, edits after upload: update records, HQ's base
+	 * values under them, a customer's HQ version (batch members of
+	 * the update kinds came with 1 -> 2). */
+	"CREATE TABLE record_update ("
+	" id INTEGER PRIMARY KEY,"
+	" update_id TEXT NOT NULL UNIQUE,"
+	" kind TEXT NOT NULL CHECK (kind IN ('customer_update','address_update')),"
+	" row INTEGER NOT NULL,"                    /* customer.id or address.id */
+	" customer_id INTEGER NOT NULL,"            /* the customer (of the address) */
+	" fields TEXT NOT NULL,"                    /* JSON object: what changed */
+	" state TEXT NOT NULL CHECK (state IN ('pending','accepted','rejected')),"
+	" version INTEGER,"                         /* HQ's customer version after it */
+	" created_at TEXT NOT NULL,"
+	" waiting_since INTEGER, batch_id INTEGER, last_code TEXT, last_message TEXT,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX record_update_row ON record_update(kind, row);"
+	"CREATE INDEX record_update_customer ON record_update(customer_id);"
+	"CREATE INDEX record_update_queue ON record_update(id) WHERE state = 'pending' AND batch_id IS NULL;"
+	"CREATE INDEX record_update_state ON record_update(state, waiting_since);"
+	"CREATE INDEX record_update_batch ON record_update(batch_id) WHERE batch_id IS NOT NULL;"
+	/* HQ's values of a record while updates of it live here: what
+	 * --discard-update restores, and what the overlay starts from. */
+	"CREATE TABLE record_base ("
+	" kind TEXT NOT NULL, row INTEGER NOT NULL, fields TEXT NOT NULL,"
+	" PRIMARY KEY (kind, row)) WITHOUT ROWID;"
+	"ALTER TABLE customer ADD COLUMN version INTEGER;",   /* of HQ's last customer change applied */
+
+	/* 3 -> 4: issue 13, accent-folded search over names, contacts and addresses */
 	/* search_name and address.search_text hold text folded by common/fold
 	 * (the code writes them; fold() here only for the rows already there);
 	 * search_name starts with a space, so that " silv" in the trigram
@@ -159,7 +226,7 @@ static const char *const migrations[] = {
 	"UPDATE address SET search_text = fold(coalesce(line1, '') || ' ' || coalesce(city, '') || ' '"
 	" || coalesce(postal_code, ''));"
 	"UPDATE customer SET address_text = (SELECT group_concat(a.search_text, ' ') FROM address a"
-	" WHERE a.customer_id = customer.id) WHERE id IN (SELECT customer_id FROM address);"
+	" WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id IN (SELECT customer_id FROM address);"
 	"CREATE VIRTUAL TABLE customer_tri USING fts5(search_name, email, phone_digits, local_number,"
 	" account, address_text, content='customer', content_rowid='id', tokenize='trigram');"
 	"CREATE VIRTUAL TABLE customer_word USING fts5(search_name, email, phone, local_number,"
@@ -200,18 +267,18 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER address_search_ai AFTER INSERT ON address BEGIN"
 	" UPDATE customer SET address_text = (SELECT group_concat(coalesce(a.search_text, coalesce(a.line1, '')"
 	"  || ' ' || coalesce(a.city, '') || ' ' || coalesce(a.postal_code, '')), ' ') FROM address a"
-	"  WHERE a.customer_id = customer.id) WHERE id = new.customer_id;"
+	"  WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id = new.customer_id;"
 	"END;"
-	"CREATE TRIGGER address_search_au AFTER UPDATE OF line1, city, postal_code, search_text, customer_id"
+	"CREATE TRIGGER address_search_au AFTER UPDATE OF line1, city, postal_code, search_text, customer_id, removed"
 	" ON address BEGIN"
 	" UPDATE customer SET address_text = (SELECT group_concat(coalesce(a.search_text, coalesce(a.line1, '')"
 	"  || ' ' || coalesce(a.city, '') || ' ' || coalesce(a.postal_code, '')), ' ') FROM address a"
-	"  WHERE a.customer_id = customer.id) WHERE id IN (old.customer_id, new.customer_id);"
+	"  WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id IN (old.customer_id, new.customer_id);"
 	"END;"
 	"CREATE TRIGGER address_search_ad AFTER DELETE ON address BEGIN"
 	" UPDATE customer SET address_text = (SELECT group_concat(coalesce(a.search_text, coalesce(a.line1, '')"
 	"  || ' ' || coalesce(a.city, '') || ' ' || coalesce(a.postal_code, '')), ' ') FROM address a"
-	"  WHERE a.customer_id = customer.id) WHERE id = old.customer_id;"
+	"  WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id = old.customer_id;"
 	"END;"
 	/* A writer that changes the fields without search_text: the raw fields
 	 * are indexed until the code folds them again. */
@@ -430,6 +497,7 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 	struct store *st = NULL;
 	struct stat sb;
 	int rc = 0;
+	bool fresh = false; /* made here: empty, no page written yet */
 
 	*out = NULL;
 	if (stat(path, &sb) != 0) {
@@ -442,6 +510,7 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 		}
 		if ((rc = create_file(path, e)))
 			goto cleanup;
+		fresh = true;
 	} else if (S_ISDIR(sb.st_mode)) {
 		rc = err_set(e, EX_IOERR, "database_is_directory", NULL,
 		             "database path %s is a directory, not a database file", path);
@@ -472,6 +541,11 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 		rc = err_set(e, EX_IOERR, "database_readonly", NULL, "database %s is read-only", path);
 		goto cleanup;
 	}
+	/* A new database gives pages back as retention frees them (issue 16;
+	 * common/retain.c converts older ones): only possible before the
+	 * first table exists. */
+	if (fresh && (rc = exec(st, "PRAGMA auto_vacuum=INCREMENTAL", e, "open database")))
+		goto cleanup;
 	if ((rc = exec(st, "PRAGMA journal_mode=WAL", e, "open database")) ||
 	    (rc = exec(st, "PRAGMA synchronous=FULL", e, "open database")) ||
 	    (rc = exec(st, "PRAGMA foreign_keys=ON", e, "open database")) ||
@@ -593,15 +667,7 @@ int store_query_i(struct store *st, const char *sql, int64_t a, int64_t b, int64
 
 int store_batch_drop(struct store *st, int64_t batch, struct pa_err *e)
 {
-	int rc;
-
-	if ((rc = store_exec_ii(st, "UPDATE customer SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
-	    (rc = store_exec_ii(st, "UPDATE address SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
-	    (rc = store_exec_ii(st, "UPDATE txn SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
-	    (rc = store_exec_ii(st, "DELETE FROM batch_member WHERE batch = ?1", batch, 0, e)) ||
-	    (rc = store_exec_ii(st, "DELETE FROM batch WHERE id = ?1", batch, 0, e)))
-		return rc;
-	return 0;
+	return rec_batch_release(st, batch, e);
 }
 
 int store_lock_upload(struct store *st, bool wait, struct pa_err *e)

@@ -103,6 +103,11 @@ const char *http_header(const struct hq_request *rq, const char *name);
 /* The value of query argument name, or NULL. */
 const char *http_query(const struct hq_request *rq, const char *name);
 
+#define HQ_REVISION "2026-11-30" /* the HQ-API.md revision this HQ implements */
+
+/* Sets health's "revision" ("" leaves it out: an HQ older than it). */
+void api_set_revision(const char *revision);
+
 /* Answers a /v1 request into *rp (always filled). */
 void api_handle(const struct hq_request *rq, struct hq_reply *rp);
 
@@ -209,6 +214,11 @@ int feed_publish(const char *store, cJSON *change);
  * addresses) to its store. Caller holds db_lock in a transaction. */
 int feed_publish_customer(int64_t customer_id);
 
+/* The `customer` change document of customers row id (account null when
+ * it has none) into *out, its store into store. Caller holds db_lock.
+ * Returns 0 or -1. */
+int feed_customer_doc(int64_t customer_id, cJSON **out, char store[HQ_ID_MAX]);
+
 /* Wakes long polls after a commit that published changes. */
 void feed_notify(void);
 
@@ -253,9 +263,10 @@ void sync_mode_text(char *out, size_t n);
 int sync_after_batch(bool accepted_customers);
 
 /* Assigns accounts to at most max (negative: all) pending customers in
- * acceptance order, accepted before due_ms (negative: any time). Caller
- * holds db_lock in a transaction. Appends {"async_id","account"} to done
- * when not NULL. Returns how many, -1 on error. */
+ * acceptance order, accepted before due_ms (negative: any time), and
+ * address ids to their addresses. Caller holds db_lock in a transaction.
+ * Appends {"async_id","account","addresses":[{"async_id","address_id"}]}
+ * to done when not NULL. Returns how many, -1 on error. */
 int sync_assign(long max, int64_t due_ms, cJSON *done);
 
 /* Takes the next account number ("C000001"...) into out[24]. Caller holds
@@ -265,6 +276,39 @@ int sync_next_account(char out[24]);
 /* ---- hq_batch / hq_stmt ------------------------------------------------ */
 
 int batch_init(void);
+
+/* One batch being handled (hq_batch, hq_upd). */
+struct batch {
+	const char *store, *reg;
+	char path[200];                  /* the request path (reject faults) */
+	int64_t touched[HQ_MAX_RECORDS]; /* customers changed, in order */
+	size_t ntouched;
+	bool new_customers; /* some customer was accepted */
+	int64_t duplicates;
+};
+
+/* Notes that the customer changed: its `customer` change is published
+ * (when it has an account) at the end of the batch. */
+void batch_touch(struct batch *b, int64_t customer_id);
+
+/* Appends {"id", "status"[, "code", "message"]} to results; returns it. */
+cJSON *batch_result(cJSON *results, const char *id, const char *status, const char *code,
+                    const char *message);
+
+/* Finds a customer by reference member ref ({"async_id"} or {"account"}):
+ * 1 with *id and *synced, 0 when HQ has none (*code: unknown_customer or
+ * unknown_account), -1 on error. */
+int batch_find_customer(const cJSON *ref, int64_t *id, bool *synced, const char **code);
+
+/* ---- hq_upd: customer_update and address_update records --------------- */
+
+int upd_init(void);
+
+/* Answers one update record rec (type customer_update or address_update,
+ * its update_id id; bad_number as in hq_batch) into results. Returns 0,
+ * -1 on a database error. */
+int upd_record(struct batch *b, const cJSON *rec, const char *type, const char *id,
+               bool bad_number, cJSON *results);
 
 /* The batches endpoint, under db_lock in a transaction; fills *rp. Returns
  * 0, or -1 on a database failure (roll back). */
@@ -279,6 +323,49 @@ int stmt_post(const char *store, const char *reg, const char *body, size_t len,
 
 /* The "statements" array of the admin state. Caller holds db_lock. */
 cJSON *stmt_list(void);
+
+/* ---- hq_cust: changes to a customer or its addresses -------------------- */
+/* All run inside the caller's transaction, under db_lock. */
+
+int cust_init(void);
+
+/* Bumps the customer's version; returns the new one, -1 on error. */
+int64_t cust_bump(int64_t customer_id);
+
+/* Gives addresses row addr_row the next address id (A000001...) when its
+ * customer has an account (else does nothing) and publishes
+ * `address_assigned` for an address made at a register; appends
+ * {"async_id","address_id"} of such an address to done (may be NULL).
+ * Returns 0 or -1. */
+int cust_give_address_id(int64_t addr_row, cJSON *done);
+
+/* cust_give_address_id for every address of the customer that has none.
+ * Returns how many, -1 on error. */
+int cust_assign_addresses(int64_t customer_id, cJSON *done);
+
+/* When addr is primary with a purpose, makes every other primary address
+ * of that purpose of the customer (all but keep_row) non-primary. Returns
+ * how many, -1 on error. */
+int cust_demote(int64_t customer_id, int64_t keep_row, const cJSON *addr);
+
+/* Stores a new address (record as the feed shows it, without customer;
+ * async_id NULL for one made at HQ), demotes the earlier primary of its
+ * purpose and gives it an id when its customer has an account. Does not
+ * bump the version. Returns the row id, -1 on error. */
+int64_t cust_address_add(int64_t customer_id, const char *async_id, const char *store,
+                         const char *reg, const cJSON *record, cJSON *done);
+
+/* Replaces the record of addresses row row (before: its old record),
+ * demoting the earlier primary when it was promoted or its purpose
+ * changed. Does not bump the version. Returns 0 or -1. */
+int cust_address_set(int64_t customer_id, int64_t row, const cJSON *before, const cJSON *after);
+
+/* Replaces the customer's record. Returns 0 or -1. */
+int cust_record_set(int64_t customer_id, const cJSON *record);
+
+/* Applies fields to record member by member (null stays, as a cleared
+ * field), keeping the order of members already there. */
+void cust_apply(cJSON *record, const cJSON *fields);
 
 /* ---- hq_rules: the revision's rules beyond common/validate ------------- */
 
@@ -312,6 +399,7 @@ enum fault_kind {
 	FAULT_RESET,             /* reset the connection, unhandled */
 	FAULT_GARBAGE,           /* 200 with a garbage body, unhandled */
 	FAULT_DROP_AFTER_COMMIT, /* handle and store, then close, no reply */
+	FAULT_REJECT,            /* per record: reject the next records of a type */
 };
 
 struct fault {
@@ -320,6 +408,9 @@ struct fault {
 	char retry_after[48]; /* "N", "date:+N" or "" */
 	char *body;           /* FAULT_STATUS body (malloc'd) or NULL */
 	unsigned delay_ms;    /* FAULT_DELAY */
+	char record[24];      /* FAULT_REJECT: record type */
+	char id[80];          /* FAULT_REJECT: only the record of that id, "" any */
+	char code[40];        /* FAULT_REJECT: the rejection code */
 };
 
 /* Queues the fault described by doc (see README.md). Returns 0, or -1 with
@@ -330,6 +421,11 @@ int fault_add(const cJSON *doc, char *err, size_t errlen);
  * FAULT_NONE when none). */
 void fault_take(const char *method, const char *path, struct fault *out);
 
+/* Whether a queued `reject` fault takes the record of that type and id,
+ * about to be accepted in a batch posted to path: then one use of it is
+ * taken and *err gets its code and message. Takes the fault lock only. */
+bool fault_reject(const char *path, const char *type, const char *id, struct val_err *err);
+
 /* Frees what *f holds. */
 void fault_free(struct fault *f);
 
@@ -338,6 +434,21 @@ int fault_clear(void);
 
 /* The queued faults as a JSON array. */
 cJSON *fault_list(void);
+
+/* ---- hq_limit ---------------------------------------------------------- */
+
+/* Sets the capacity limit: at most inflight_max requests handled at once
+ * (0: none), rate a second (0: none); over it, 503 with Retry-After
+ * retry_after seconds. */
+void limit_set(long inflight_max, double rate, long retry_after);
+
+/* Admits a request (counted: it counts in flight). Returns true when it
+ * may be handled (then limit_leave(counted) after), false: answer 503. */
+bool limit_enter(bool counted);
+void limit_leave(bool counted);
+
+/* The Retry-After seconds of a 503 for the limit. */
+long limit_retry_after(void);
 
 /* ---- hq_stats ---------------------------------------------------------- */
 

@@ -34,13 +34,18 @@ struct options {
 	char cert[4096], key[4096];           /* server certificate and key */
 	char admin_cert[4096], admin_key[4096]; /* for SNI hq-admin.test */
 	long clock_offset;
+	char revision[16]; /* health's "revision", "" for none */
 	bool pick_port;
+	long max_inflight;    /* capacity limit (hq_limit), 0 none */
+	long max_rate;
+	long limit_retry_after;
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: hq --dir DIR [--port N] [--assign immediate|manual|DELAY_MS]\n"
-	      "          [--cert FILE] [--key FILE] [--clock-offset SECONDS]\n"
+	      "          [--cert FILE] [--key FILE] [--clock-offset SECONDS] [--revision DATE|none]\n"
+	      "          [--max-inflight N] [--max-rate PER_SECOND] [--limit-retry-after SECONDS]\n"
 	      "       hq --pick-port\n",
 	      f);
 }
@@ -67,6 +72,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"assign", required_argument, NULL, 'a'}, {"cert", required_argument, NULL, 'c'},
 		{"key", required_argument, NULL, 'k'},    {"clock-offset", required_argument, NULL, 'o'},
 		{"pick-port", no_argument, NULL, 'P'},    {"help", no_argument, NULL, 'h'},
+		{"max-inflight", required_argument, NULL, 'I'}, {"max-rate", required_argument, NULL, 'R'},
+		{"limit-retry-after", required_argument, NULL, 'A'},
+		{"revision", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0},
 	};
 	long v;
@@ -74,6 +82,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->mode = ASSIGN_IMMEDIATE;
+	o->limit_retry_after = 1;
+	util_copy(o->revision, sizeof(o->revision), HQ_REVISION);
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -98,8 +108,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_long(optarg, -100000000L, 100000000L, &o->clock_offset) < 0)
 				goto bad;
 			break;
+		case 'r':
+			if (strlen(optarg) >= sizeof(o->revision))
+				goto bad;
+			util_copy(o->revision, sizeof(o->revision), strcmp(optarg, "none") ? optarg : "");
+			break;
 		case 'P':
 			o->pick_port = true;
+			break;
+		case 'I':
+			if (parse_long(optarg, 0, 100000, &o->max_inflight) < 0)
+				goto bad;
+			break;
+		case 'R':
+			if (parse_long(optarg, 0, 1000000, &o->max_rate) < 0)
+				goto bad;
+			break;
+		case 'A':
+			if (parse_long(optarg, 0, 86400, &o->limit_retry_after) < 0)
+				goto bad;
 			break;
 		case 'h':
 			return 1;
@@ -195,7 +222,8 @@ static int init_state(const struct options *o)
 
 	snprintf(path, sizeof(path), "%s/hq.db", o->dir);
 	if (db_open(path) < 0 || auth_init(o->dir) < 0 || idem_init() < 0 || feed_init() < 0 ||
-	    batch_init() < 0 || stmt_init() < 0 || admin_init(o->dir) < 0 ||
+	    cust_init() < 0 || upd_init() < 0 || batch_init() < 0 || stmt_init() < 0 ||
+	    admin_init(o->dir) < 0 ||
 	    sync_start(o->mode, o->delay_ms) < 0)
 		return -1;
 	return 0;
@@ -280,6 +308,8 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits it */
 	clock_set_offset(o.clock_offset);
+	limit_set(o.max_inflight, (double)o.max_rate, o.limit_retry_after);
+	api_set_revision(o.revision);
 	rc = 1;
 	if (init_state(&o) == 0)
 		rc = serve(&o, &sigs);
