@@ -53,12 +53,12 @@ sql "UPDATE customer SET state = 'rejected', last_code = 'invalid_email', last_m
 txn 3 '{"local_number":"R01-000002"}'
 expect_rc 0 pa txn record --from-json "$T/txn.json"
 grep -q '^recorded S0001-R01-000003 ' "$T/out" || fail "the sale was not recorded"
-grep -Eq '^posagent: warning: customer R01-000002 was rejected by HQ \(invalid_email\).*end of day.*customer edit R01-000002' \
+grep -Eq '^posagent: warning: customer R01-000002 was rejected by HQ \(invalid_email\).*end of day' \
 	"$T/err" || fail "no warning on stderr: $(cat "$T/err")"
 txn 4 '{"local_number":"R01-000002"}'
 expect_rc 0 pa --json txn record --from-json "$T/txn.json"
 jq -e '(.warnings | length) == 1 and .warnings[0].code == "customer_rejected"
-	and (.warnings[0] | keys) == ["code", "message"] and (.warnings[0].message | test("R01-000002"))' "$T/out" \
+	and (.warnings[0] | has("code") and has("message")) and (.warnings[0].message | test("R01-000002"))' "$T/out" \
 	>/dev/null || fail "txn record --json warnings: $(cat "$T/out")"
 [ "$(sql "SELECT count(*) FROM txn")" = 4 ] || fail "not every sale was stored"
 
