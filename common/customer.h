@@ -52,8 +52,10 @@ int cust_list(struct store *st, const char *state, int limit, cJSON **out, struc
  * Phone-looking TEXT is matched on its digits. Newest first. */
 int cust_search(struct store *st, const char *text, int limit, cJSON **out, struct pa_err *e);
 
-/* "first last organization" of a customer record, the text the search
- * index holds for its names (also for customers HQ sends). */
+/* " first last organization" of a customer record folded (common/fold),
+ * each part after a space, the text the search index holds for its names
+ * (also for customers HQ sends): " silv" in it is a name word starting
+ * with "silv". */
 void cust_search_name(const cJSON *rec, char *out, size_t n);
 
 /* Adds an address (HQ-API address fields without "customer") to CUSTOMER

@@ -128,6 +128,12 @@ static int gate_network(struct store *st, const struct eod_net *net, bool *up_ba
 		*up_bad = *up_bad || net->up_failed;
 		*down_bad = net->down_failed;
 	}
+	if (net && net->own_only) {
+		*up_bad = net->up_failed;
+		*down_bad = net->down_failed;
+		util_copy(why, whylen, net->last_error);
+		return 0;
+	}
 	util_copy(why, whylen, net && net->last_error[0] && (net->up_failed || net->down_failed) ? net->last_error : last);
 	return 0;
 }

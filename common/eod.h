@@ -62,6 +62,8 @@ struct eod_net {
 	bool up_failed;         /* this run's last upload attempt gave up */
 	bool down_failed;       /* this run's last download attempt gave up */
 	char last_error[320];   /* the failure to show ("" when none) */
+	bool own_only;          /* only this run's attempts count, never an
+	                           older failure in the bookkeeping (eod) */
 };
 
 /* The gate of one business date, read in one read transaction. */

@@ -37,6 +37,9 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "common/log.h"
+#include "common/util.h"
+
 #ifndef POSAGENT_VERSION
 #define POSAGENT_VERSION "0"
 #endif
@@ -774,6 +777,7 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 	CURLcode code;
 	long status = 0;
 	int rc = -1, tried = 0;
+	double t0 = util_mono();
 
 	if (c->stop && *c->stop) {
 		fmt(r->error, sizeof r->error, "interrupted");
@@ -858,6 +862,8 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 		read_cert_expiry(c, r);
 	rc = 0;
 cleanup:
+	/* --verbose: method, path (no query: it may hold a cursor), status, time */
+	log_request(body ? "POST" : "GET", path, rc == 0 ? r->status : 0, (util_mono() - t0) * 1000.0, r->error);
 	if (tried && !c->stopped) /* metrics: a request HQ may have seen */
 		met_count_request(rc == 0 ? status : 0);
 	if (rc != 0) {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fold.h"
 #include "common/record.h"
 #include "common/util.h"
 
@@ -206,6 +207,85 @@ static const char *const migrations[] = {
 	" kind TEXT NOT NULL, row INTEGER NOT NULL, fields TEXT NOT NULL,"
 	" PRIMARY KEY (kind, row)) WITHOUT ROWID;"
 	"ALTER TABLE customer ADD COLUMN version INTEGER;",   /* of HQ's last customer change applied */
+
+	/* 3 -> 4: issue 13, accent-folded search over names, contacts and addresses */
+	/* search_name and address.search_text hold text folded by common/fold
+	 * (the code writes them; fold() here only for the rows already there);
+	 * search_name starts with a space, so that " silv" in the trigram
+	 * index is a name word starting with "silv" (the best-match tier);
+	 * customer.address_text is every address's text, kept by the triggers
+	 * below (an address written without search_text is indexed as it is).
+	 * Both FTS tables are made anew from the rows. */
+	"ALTER TABLE customer ADD COLUMN address_text TEXT;"
+	"ALTER TABLE address ADD COLUMN search_text TEXT;"
+	"DROP TRIGGER customer_ai;"
+	"DROP TRIGGER customer_au;"
+	"DROP TABLE customer_tri;"
+	"DROP TABLE customer_word;"
+	"UPDATE customer SET search_name = ' ' || fold(search_name) WHERE search_name <> '';"
+	"UPDATE address SET search_text = fold(coalesce(line1, '') || ' ' || coalesce(city, '') || ' '"
+	" || coalesce(postal_code, ''));"
+	"UPDATE customer SET address_text = (SELECT group_concat(a.search_text, ' ') FROM address a"
+	" WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id IN (SELECT customer_id FROM address);"
+	"CREATE VIRTUAL TABLE customer_tri USING fts5(search_name, email, phone_digits, local_number,"
+	" account, address_text, content='customer', content_rowid='id', tokenize='trigram');"
+	"CREATE VIRTUAL TABLE customer_word USING fts5(search_name, email, phone, local_number,"
+	" account, address_text, content='customer', content_rowid='id', prefix='1 2', detail='full');"
+	"INSERT INTO customer_tri(customer_tri) VALUES ('rebuild');"
+	"INSERT INTO customer_word(customer_word) VALUES ('rebuild');"
+	"CREATE TRIGGER customer_ai AFTER INSERT ON customer BEGIN"
+	" INSERT INTO customer_tri(rowid, search_name, email, phone_digits, local_number, account, address_text)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone_digits, new.local_number, new.account,"
+	"  new.address_text);"
+	" INSERT INTO customer_word(rowid, search_name, email, phone, local_number, account, address_text)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone, new.local_number, new.account, new.address_text);"
+	"END;"
+	"CREATE TRIGGER customer_au AFTER UPDATE OF search_name, email, phone, phone_digits,"
+	" local_number, account, address_text ON customer BEGIN"
+	" INSERT INTO customer_tri(customer_tri, rowid, search_name, email, phone_digits, local_number, account,"
+	"  address_text) VALUES ('delete', old.id, old.search_name, old.email, old.phone_digits, old.local_number,"
+	"  old.account, old.address_text);"
+	" INSERT INTO customer_word(customer_word, rowid, search_name, email, phone, local_number, account,"
+	"  address_text) VALUES ('delete', old.id, old.search_name, old.email, old.phone, old.local_number,"
+	"  old.account, old.address_text);"
+	" INSERT INTO customer_tri(rowid, search_name, email, phone_digits, local_number, account, address_text)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone_digits, new.local_number, new.account,"
+	"  new.address_text);"
+	" INSERT INTO customer_word(rowid, search_name, email, phone, local_number, account, address_text)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone, new.local_number, new.account, new.address_text);"
+	"END;"
+	"CREATE TRIGGER customer_ad AFTER DELETE ON customer BEGIN"
+	" INSERT INTO customer_tri(customer_tri, rowid, search_name, email, phone_digits, local_number, account,"
+	"  address_text) VALUES ('delete', old.id, old.search_name, old.email, old.phone_digits, old.local_number,"
+	"  old.account, old.address_text);"
+	" INSERT INTO customer_word(customer_word, rowid, search_name, email, phone, local_number, account,"
+	"  address_text) VALUES ('delete', old.id, old.search_name, old.email, old.phone, old.local_number,"
+	"  old.account, old.address_text);"
+	"END;"
+	/* An address's text in its customer's row: the folded search_text, or
+	 * the raw fields when a writer left it NULL. */
+	"CREATE TRIGGER address_search_ai AFTER INSERT ON address BEGIN"
+	" UPDATE customer SET address_text = (SELECT group_concat(coalesce(a.search_text, coalesce(a.line1, '')"
+	"  || ' ' || coalesce(a.city, '') || ' ' || coalesce(a.postal_code, '')), ' ') FROM address a"
+	"  WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id = new.customer_id;"
+	"END;"
+	"CREATE TRIGGER address_search_au AFTER UPDATE OF line1, city, postal_code, search_text, customer_id, removed"
+	" ON address BEGIN"
+	" UPDATE customer SET address_text = (SELECT group_concat(coalesce(a.search_text, coalesce(a.line1, '')"
+	"  || ' ' || coalesce(a.city, '') || ' ' || coalesce(a.postal_code, '')), ' ') FROM address a"
+	"  WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id IN (old.customer_id, new.customer_id);"
+	"END;"
+	"CREATE TRIGGER address_search_ad AFTER DELETE ON address BEGIN"
+	" UPDATE customer SET address_text = (SELECT group_concat(coalesce(a.search_text, coalesce(a.line1, '')"
+	"  || ' ' || coalesce(a.city, '') || ' ' || coalesce(a.postal_code, '')), ' ') FROM address a"
+	"  WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id = old.customer_id;"
+	"END;"
+	/* A writer that changes the fields without search_text: the raw fields
+	 * are indexed until the code folds them again. */
+	"CREATE TRIGGER address_search_stale AFTER UPDATE OF line1, city, postal_code ON address"
+	" WHEN new.search_text IS NOT NULL AND new.search_text IS old.search_text BEGIN"
+	" UPDATE address SET search_text = NULL WHERE id = new.id;"
+	"END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -382,6 +462,22 @@ static int migrate(struct store *st, struct pa_err *e)
 	return store_commit(st, e);
 }
 
+/* SQL function fold(text): common/fold's folding, for the migration that
+ * folds the rows already stored. NULL stays NULL. */
+static void sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *in = (const char *)sqlite3_value_text(argv[0]);
+	char out[1024];
+
+	(void)argc;
+	if (!in) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	fold_text(in, out, sizeof(out));
+	sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
 /* Makes an empty database file with mode 0660 (before the umask), so that
  * SQLite's -wal and -shm, which copy the file's mode, are 0660 too. */
 static int create_file(const char *path, struct pa_err *e)
@@ -458,6 +554,11 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 	     * small whatever the backlog. */
 	    (rc = exec(st, "PRAGMA cache_size=-1024", e, "open database")))
 		goto cleanup;
+	if (sqlite3_create_function(st->db, "fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	                            sql_fold, NULL, NULL) != SQLITE_OK) {
+		rc = store_fail(st, e, "open database");
+		goto cleanup;
+	}
 	rc = migrate(st, e);
 cleanup:
 	if (rc) {
