@@ -279,8 +279,11 @@ static int user_version(struct store *st, struct pa_err *e)
 }
 
 /* Brings the schema to store_schema_version() inside one write transaction,
- * one migration at a time. Returns 0 or a status. */
-static int migrate(struct store *st, struct pa_err *e)
+ * one migration at a time. A database with no schema at all (a 0-byte
+ * file, say) is made only by init (create): for any other command it is
+ * EX_IOERR saying to run init, as for a missing file, never silently a new
+ * empty register. Returns 0 or a status. */
+static int migrate(struct store *st, bool create, struct pa_err *e)
 {
 	int v, rc;
 	char sql[64];
@@ -290,6 +293,9 @@ static int migrate(struct store *st, struct pa_err *e)
 		return e->status;
 	if (v == N_MIGRATIONS)
 		return 0;
+	if (v == 0 && !create)
+		return err_set(e, EX_IOERR, "database_missing", NULL,
+		               "database %s is empty (no posagent data): run `posagent init` first", st->path);
 	if (v > N_MIGRATIONS)
 		return err_set(e, EX_IOERR, "database_too_new", NULL,
 		               "database %s has schema version %d; this posagent knows up to %d: upgrade posagent",
@@ -300,6 +306,11 @@ static int migrate(struct store *st, struct pa_err *e)
 	if (v < 0) {
 		store_rollback(st);
 		return e->status;
+	}
+	if (v == 0 && !create) {
+		store_rollback(st);
+		return err_set(e, EX_IOERR, "database_missing", NULL,
+		               "database %s is empty (no posagent data): run `posagent init` first", st->path);
 	}
 	for (; v < N_MIGRATIONS; v++) {
 		if ((rc = exec(st, migrations[v], e, "upgrade schema"))) {
@@ -353,6 +364,12 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 	} else if (!S_ISREG(sb.st_mode)) {
 		rc = err_set(e, EX_IOERR, "database_unreadable", NULL, "database path %s is not a regular file", path);
 		goto cleanup;
+	} else if (sb.st_size == 0 && !create) {
+		/* Left by a crash, a full disk or a `touch`: not a register.
+		 * Refused before SQLite writes its header into it. */
+		rc = err_set(e, EX_IOERR, "database_missing", NULL,
+		             "database %s is empty (0 bytes, no posagent data): run `posagent init` first", path);
+		goto cleanup;
 	} else if ((sb.st_mode & 0222) == 0) {
 		/* Marked read-only: refuse even for root, who could write it. */
 		rc = err_set(e, EX_IOERR, "database_readonly", NULL, "database %s is read-only (mode %04o)", path,
@@ -384,7 +401,7 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 	     * small whatever the backlog. */
 	    (rc = exec(st, "PRAGMA cache_size=-1024", e, "open database")))
 		goto cleanup;
-	rc = migrate(st, e);
+	rc = migrate(st, create, e);
 cleanup:
 	if (rc) {
 		store_close(st);
