@@ -164,6 +164,11 @@ int txn_record(struct store *st, const char *json, size_t len, cJSON **out, bool
 	*created = false;
 	if (len > TXN_MAX_JSON)
 		return err_set(e, EX_DATAERR, "too_large", NULL, "transaction document over %d bytes", TXN_MAX_JSON);
+	if (util_json_has_nul(json, len)) {
+		rc = err_set(e, EX_DATAERR, "invalid_text", NULL,
+		             "a text holds a NUL character (\\u0000 or a NUL byte): it would be cut short");
+		goto cleanup;
+	}
 	rec = util_json_parse(json, len);
 	if (!rec) {
 		rc = err_set(e, EX_DATAERR, "invalid_json", NULL, "not valid JSON (or nested too deep)");

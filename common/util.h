@@ -4,6 +4,7 @@
 #ifndef POSAGENT_UTIL_H
 #define POSAGENT_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <signal.h>
 #include <time.h>
@@ -37,5 +38,11 @@ int util_copy(char *dst, size_t n, const char *src);
  * not JSON, nested deeper than cJSON allows, or followed by anything but
  * white space. */
 cJSON *util_json_parse(const char *buf, size_t len);
+
+/* Whether buf (len bytes of JSON text) holds a NUL: a raw NUL byte, or the
+ * escape \u0000 inside a string. cJSON cuts a string at its NUL, so
+ * "Ana\u0000Evil" would be stored, compared and sent as "Ana": callers
+ * refuse such input (65 invalid_text) or such an HQ reply. */
+bool util_json_has_nul(const char *buf, size_t len);
 
 #endif
