@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/restore.h"
 #include "common/util.h"
 
 /*
@@ -139,6 +140,13 @@ static const char *const migrations[] = {
 	" posting_id TEXT,"
 	" frozen_at INTEGER NOT NULL, posted_at INTEGER,"
 	" last_code TEXT, last_message TEXT) WITHOUT ROWID;",
+
+	/* 1 -> 2: issue 15, restored copies: records possibly sent */
+	/* maybe_sent: 1 when this row came from a restored backup while not
+	 * known to have reached HQ (common/restore.c): the lost database may
+	 * have sent it, so an edit of it must travel as an update. */
+	"ALTER TABLE customer ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE address ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -401,7 +409,9 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 	     * small whatever the backlog. */
 	    (rc = exec(st, "PRAGMA cache_size=-1024", e, "open database")))
 		goto cleanup;
-	rc = migrate(st, create, e);
+	if ((rc = migrate(st, create, e)))
+		goto cleanup;
+	rc = restore_adopt(st, e);
 cleanup:
 	if (rc) {
 		store_close(st);
