@@ -11,8 +11,9 @@
 # (only txn_id changes, the customers spread over all 1,000), because
 # 10,000 `txn record` processes take ~25 s here. RECORD_ALL=1 records every
 # one with `txn record` instead. HQ assigns at once.
-# What must hold: `eod --check` answers in well under 50 ms on this
-# database (best of three); `eod` uploads everything and posts; the
+# What must hold: `eod --check` answers 75 and names who waits (its time
+# is printed, not asserted: the bound, 50 ms at 10,000 transactions, is a
+# row of `make bench`, item 5); `eod` uploads everything and posts; the
 # statement lists every transaction once, and its count, sales and
 # by-tender sums equal awk's; HQ, which validates every transaction and
 # recomputes the sums from the ones it holds, accepts it with the same
@@ -97,15 +98,10 @@ REFS=$(sql "SELECT count(DISTINCT customer_id) FROM txn")
 [ "$REFS" = $NCUST ] || fail "the transactions refer to $REFS customers, not $NCUST"
 echo "  stored in $(secs_since "$t0") s"
 
-check "eod --check answers in well under 50 ms (best of three)"
-best=9
-for i in 1 2 3; do
-	t0=$(date +%s.%N)
-	expect_rc 75 pa eod --check
-	best=$(awk -v b="$best" -v e="$(secs_since "$t0")" 'BEGIN { print (e < b ? e : b) }')
-done
-echo "  eod --check: ${best} s"
-awk -v b="$best" 'BEGIN { exit !(b < 0.05) }' || fail "eod --check took ${best} s"
+check "eod --check answers 75, naming who waits (its speed is measured by make bench)"
+t0=$(date +%s.%N)
+expect_rc 75 pa eod --check
+echo "  eod --check: $(secs_since "$t0") s (not asserted: make bench, item 5)"
 expect_msg "0 of $NCUST customers synced, 0 of $NTXN transactions uploaded; waiting for upload: R01-[0-9]{6}(, R01-[0-9]{6}){5} and 994 more$"
 
 check "eod uploads everything and posts; the statement's figures equal the expected ones and HQ's"

@@ -12,8 +12,9 @@
 # same package is installed again (the upgrade path) with a token and an
 # edited conffile present; then dpkg -r and dpkg --purge. Every change
 # stays in the tmpfs and is gone when the namespace ends: this machine gets
-# no user, no file and no dpkg record. Skipped (exit 0, saying so) when not
-# root or when the kernel refuses the namespace or the overlay.
+# no user, no file and no dpkg record. Skipped (SKIP, exit 77: tests/run
+# counts it as skipped) when not root or when the kernel refuses the
+# namespace or the overlay.
 # What must hold: the install succeeds without systemd; the posagent system
 # user and group exist; /var/lib/posagent is posagent:posagent 2770 and
 # holds the database, made by posagent init as posagent, 0660 at most;
@@ -27,11 +28,6 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-
-skip() {
-	echo "SKIP: $*"
-	exit 0
-}
 
 if [ "${1:-}" != --inside ]; then
 	[ "$(id -u)" -eq 0 ] || skip "not root: dpkg -i needs root, even in a throwaway root"

@@ -27,6 +27,8 @@
 #                     the section at the end (a section may appear once)
 # check TEXT          says what the script checks next
 # fail TEXT           fails the test with TEXT (and the last command's output)
+# skip TEXT           the test cannot run on this machine: prints "SKIP: TEXT"
+#                     and exits 77, which tests/run counts as skipped
 #
 # Needs bash, sqlite3 and jq. POSAGENT_BIN and TOP are set by tests/run;
 # run alone, the defaults are this checkout's build/posagent.
@@ -59,6 +61,12 @@ conf_set() {
 
 check() {
 	echo "- $*"
+}
+
+# Exit 77 is automake's "skipped": tests/run counts it apart, never as passed.
+skip() {
+	echo "SKIP: $*"
+	exit 77
 }
 
 setup() {

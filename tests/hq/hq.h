@@ -280,6 +280,29 @@ int stmt_post(const char *store, const char *reg, const char *body, size_t len,
 /* The "statements" array of the admin state. Caller holds db_lock. */
 cJSON *stmt_list(void);
 
+/* ---- hq_rules: the revision's rules beyond common/validate ------------- */
+
+/* The first member of rec (a record of type type: customer, address,
+ * transaction, customer_update, address_update), or of its references,
+ * lines and tenders, that HQ-API.md does not name: -1 with *err
+ * (invalid_record); also checks a transaction's address references.
+ * Returns 0 when every member is named. */
+int rules_members(const cJSON *rec, const char *type, struct val_err *err);
+
+/* The reference member name of rec: absent or null (an error when
+ * required), else an object naming exactly one non-null id: async_id (a
+ * UUID) or account (address_id when address). *id gets that member (NULL
+ * when absent). Returns 0, or -1 with *err (invalid_record, invalid_text). */
+int rules_ref(const cJSON *rec, const char *name, bool required, bool address,
+              const cJSON **id, struct val_err *err);
+
+/* An update's "fields": a non-empty object naming only fields that may
+ * change (of an address when address). Returns 0 or -1 (invalid_record). */
+int rules_fields(const cJSON *fields, bool address, struct val_err *err);
+
+/* A primary address needs a purpose: 0, or -1 with *err (invalid_address). */
+int rules_primary(const cJSON *addr, struct val_err *err);
+
 /* ---- hq_fault ---------------------------------------------------------- */
 
 enum fault_kind {

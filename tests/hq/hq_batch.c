@@ -280,6 +280,10 @@ static int one_record(struct batch *b, const cJSON *rec, bool bad_number, cJSON 
 		add_result(results, id, "duplicate", NULL, NULL);
 		return 0;
 	}
+	if (rules_members(rec, type, &err) < 0) {
+		add_result(results, id, "rejected", err.code, err.message);
+		return 0;
+	}
 	if (bad_number) {
 		add_result(results, id, "rejected", "invalid_number",
 		           "numbers must be integers written as plain digits");
@@ -288,7 +292,7 @@ static int one_record(struct batch *b, const cJSON *rec, bool bad_number, cJSON 
 	if (!strcmp(type, "customer"))
 		rc = val_customer(rec, &err);
 	else if (!strcmp(type, "address"))
-		rc = val_address(rec, true, &err);
+		rc = val_address(rec, true, &err) < 0 || rules_primary(rec, &err) < 0 ? -1 : 0;
 	else
 		rc = val_transaction(rec, false, &err);
 	if (rc < 0) {
