@@ -40,12 +40,16 @@ static void print_address(const cJSON *a, const char *indent)
 	const cJSON *le = cJSON_GetObjectItemCaseSensitive(a, "last_error");
 	const char *state = s_of(a, "state");
 
-	printf("%s%s  %s%s  %s%s%s, %s %s%s%s, %s  [%s]\n", indent, s_of(a, "async_id"),
+	printf("%s%s  %s%s  %s%s%s, %s %s%s%s, %s  [%s]\n", indent,
+	       *s_of(a, "async_id") ? s_of(a, "async_id") : s_of(a, "address_id"),
 	       *s_of(a, "purpose") ? s_of(a, "purpose") : "address",
 	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")) ? ", primary" : "", s_of(a, "line1"),
 	       *s_of(a, "line2") ? ", " : "", s_of(a, "line2"), s_of(a, "postal_code"), s_of(a, "city"),
 	       *s_of(a, "region") ? ", " : "", s_of(a, "region"), s_of(a, "country"),
-	       strcmp(state, "rejected") == 0 ? "Needs attention" : strcmp(state, "uploaded") == 0 ? "at HQ" : "Pending sync");
+	       strcmp(state, "rejected") == 0   ? "Needs attention"
+	       : strcmp(state, "synced") == 0   ? s_of(a, "address_id")
+	       : strcmp(state, "uploaded") == 0 ? "at HQ"
+	                                        : "Pending sync");
 	if (cJSON_IsObject(le))
 		printf("%s  last HQ error: %s: %s\n", indent, s_of(le, "code"), s_of(le, "message"));
 }

@@ -127,11 +127,23 @@ static void add(char *buf, size_t n, size_t *used, const char *fmt, ...)
 		*used = (size_t)w >= n - *used ? n - 1 : *used + (size_t)w;
 }
 
-/* How a blocking customer is named: local number, else async id. */
-static const char *block_name(const struct eod_block *b)
+/* How a blocking record is named: a customer by its local number (else
+ * async id), an address by its customer's local number and its purpose
+ * ("R01-000001 delivery address"), a transaction by its txn_id. Returns
+ * buf. */
+static const char *block_name(const struct eod_block *b, char *buf, size_t n)
 {
-	return b->txn_id[0] ? b->txn_id : b->local_number[0] ? b->local_number : b->async_id;
+	const char *who = b->local_number[0] ? b->local_number : b->async_id;
+
+	if (b->kind == EOD_ADDRESS)
+		snprintf(buf, n, "%s %s address", b->local_number[0] ? b->local_number : "(customer without number)",
+		         b->purpose[0] ? b->purpose : "unpurposed");
+	else
+		snprintf(buf, n, "%s", b->txn_id[0] ? b->txn_id : who);
+	return buf;
 }
+
+static const char *const kind_names[] = {"customer", "address", "transaction"};
 
 /* The state of gate g in words: synced out of total, then for each
  * reason the customers waiting for it (and HQ's last error after those it
@@ -150,13 +162,16 @@ static void gate_text(const struct eod_gate *g, bool compact, char *buf, size_t 
 	};
 	size_t used = 0;
 
+	char name[120];
+
 	if (compact) {
-		add(buf, n, &used, "%lld/%lld synced", (long long)g->synced, (long long)g->customers);
+		add(buf, n, &used, "%lld/%lld synced", (long long)g->synced, (long long)(g->customers + g->addresses));
 		if (g->txns_uploaded < g->txns)
 			add(buf, n, &used, ", %lld/%lld txns sent", (long long)g->txns_uploaded, (long long)g->txns);
 	} else {
-		add(buf, n, &used, "%lld of %lld customers synced, %lld of %lld transactions uploaded", (long long)g->synced,
-		    (long long)g->customers, (long long)g->txns_uploaded, (long long)g->txns);
+		add(buf, n, &used, "%lld of %lld customers%s synced, %lld of %lld transactions uploaded",
+		    (long long)g->synced, (long long)(g->customers + g->addresses), g->addresses ? " and addresses" : "",
+		    (long long)g->txns_uploaded, (long long)g->txns);
 	}
 	for (size_t k = 0; k < sizeof(groups) / sizeof(groups[0]); k++) {
 		size_t count = 0;
@@ -168,7 +183,7 @@ static void gate_text(const struct eod_gate *g, bool compact, char *buf, size_t 
 				continue;
 			if (count == 1)
 				add(buf, n, &used, "; %s:", groups[k].label);
-			add(buf, n, &used, "%s %s", count > 1 ? "," : "", block_name(b));
+			add(buf, n, &used, "%s %s", count > 1 ? "," : "", block_name(b, name, sizeof(name)));
 			if (b->reason == EOD_REJECTED)
 				add(buf, n, &used, " %s", b->code);
 		}
@@ -201,16 +216,26 @@ static cJSON *eod_doc(const struct eod_gate *g, const char *result, const char *
 	if (g) {
 		cJSON_AddStringToObject(doc, "business_date", g->date);
 		cJSON_AddNumberToObject(doc, "referenced_customers", (double)g->customers);
+		cJSON_AddNumberToObject(doc, "referenced_addresses", (double)g->addresses);
 		cJSON_AddNumberToObject(doc, "synced", (double)g->synced);
 	} else {
 		cJSON_AddNullToObject(doc, "business_date");
 		cJSON_AddNumberToObject(doc, "referenced_customers", 0);
+		cJSON_AddNumberToObject(doc, "referenced_addresses", 0);
 		cJSON_AddNumberToObject(doc, "synced", 0);
 	}
 	arr = cJSON_AddArrayToObject(doc, "blocking");
 	for (size_t i = 0; g && i < g->nblocks; i++) {
 		const struct eod_block *b = &g->blocks[i];
 		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", kind_names[b->kind]);
+		cJSON_AddStringToObject(o, "id", b->txn_id[0] ? b->txn_id : b->async_id[0] ? b->async_id : b->address_id);
+		if (b->kind == EOD_ADDRESS) {
+			if (b->purpose[0])
+				cJSON_AddStringToObject(o, "purpose", b->purpose);
+			else
+				cJSON_AddNullToObject(o, "purpose");
+		}
 		if (b->txn_id[0]) {
 			cJSON_AddNullToObject(o, "async_id");
 			cJSON_AddNullToObject(o, "local_number");
@@ -272,7 +297,8 @@ static int rejected(struct eod_run *r, const struct eod_gate *g)
 {
 	char msg[LINE_MAX_LEN];
 	size_t used = 0, shown = 0;
-	bool customers = false, txns = false;
+	bool customers = false, addresses = false, txns = false;
+	char name[120];
 
 	util_copy(r->result, sizeof(r->result), "rejected");
 	add(msg, sizeof(msg), &used, "end of day %s is blocked by records HQ rejected:", g->date);
@@ -282,16 +308,19 @@ static int rejected(struct eod_run *r, const struct eod_gate *g)
 			continue;
 		if (++shown > REJECT_IDS)
 			continue;
-		customers = customers || !b->txn_id[0];
-		txns = txns || b->txn_id[0];
-		add(msg, sizeof(msg), &used, "%s %s %s (%s: %.100s)", shown > 1 ? ";" : "",
-		    b->txn_id[0] ? "transaction" : "customer", block_name(b), b->code[0] ? b->code : "rejected",
-		    b->message);
+		customers = customers || b->kind == EOD_CUSTOMER;
+		addresses = addresses || b->kind == EOD_ADDRESS;
+		txns = txns || b->kind == EOD_TRANSACTION;
+		add(msg, sizeof(msg), &used, "%s %s %s%s%s (%s: %.100s)", shown > 1 ? ";" : "",
+		    b->kind == EOD_ADDRESS ? "the" : kind_names[b->kind], block_name(b, name, sizeof(name)),
+		    b->kind == EOD_ADDRESS ? " " : "", b->kind == EOD_ADDRESS ? b->async_id : "",
+		    b->code[0] ? b->code : "rejected", b->message);
 	}
 	if (shown > REJECT_IDS)
 		add(msg, sizeof(msg), &used, "; and %zu more", shown - REJECT_IDS);
-	add(msg, sizeof(msg), &used, "; a person must correct them (%s%s%s), then run `posagent eod` again",
-	    customers ? "`posagent customer edit CUSTOMER`" : "", customers && txns ? "; " : "",
+	add(msg, sizeof(msg), &used, "; a person must correct them (%s%s%s%s%s), then run `posagent eod` again",
+	    customers ? "`posagent customer edit CUSTOMER`" : "", customers && (addresses || txns) ? "; " : "",
+	    addresses ? "`posagent customer address edit ADDRESS`" : "", addresses && txns ? "; " : "",
 	    txns ? "record the corrected transaction with `posagent txn record`" : "");
 	return finish(r, g, EX_DATAERR, "rejected", NULL, msg);
 }
@@ -439,8 +468,9 @@ static int post_step(struct eod_run *r, const struct eod_gate *g, bool *done, in
 	memset(&o, 0, sizeof(o));
 	if ((rc = eod_load(r->st, g->date, &s, e)))
 		return rc;
-	snprintf(text, sizeof(text), "eod %s: %lld of %lld customers synced, %lld transactions uploaded; posting statement %s",
-	         g->date, (long long)g->synced, (long long)g->customers, (long long)g->txns, s.statement_id);
+	snprintf(text, sizeof(text), "eod %s: %lld of %lld customers%s synced, %lld transactions uploaded; posting statement %s",
+	         g->date, (long long)g->synced, (long long)(g->customers + g->addresses), g->addresses ? " and addresses" : "",
+	         (long long)g->txns, s.statement_id);
 	if (r->post_fails)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), " (again: %.300s)", r->post_error);
 	show(r, text);
@@ -468,6 +498,12 @@ static int post_step(struct eod_run *r, const struct eod_gate *g, bool *done, in
 		if (o.result == EOD_UNKNOWN_TXNS && o.requeued > 0)
 			break; /* the next round uploads them */
 		rc = sync_round(r, true, e);
+		if (!rc && o.result == EOD_UNSYNCED && o.all_synced_here && !stop_flag) {
+			/* synced here, not yet at HQ's side: download again and
+			 * retry with backoff within the timeout, never a tight loop */
+			r->fails = r->post_fails;
+			back_off(r, -1);
+		}
 		break;
 	default:
 		if (stop_flag)

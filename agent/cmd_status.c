@@ -171,6 +171,7 @@ static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 		cJSON_AddStringToObject(o, "business_date", d->date);
 		cJSON_AddNumberToObject(o, "transactions", (double)d->transactions);
 		cJSON_AddNumberToObject(o, "unsynced_customers", (double)d->unsynced);
+		cJSON_AddNumberToObject(o, "unsynced_addresses", (double)d->unsynced_addresses);
 		cJSON_AddNumberToObject(o, "transactions_not_uploaded", (double)d->not_uploaded);
 		add_opt(o, "statement", d->statement);
 		cJSON_AddItemToArray(a, o);
@@ -302,11 +303,15 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 		       r->dates_total == 1 ? "" : "s");
 		for (size_t i = 0; i < r->dates.n && i < TEXT_MAX_LIST; i++) {
 			const struct diag_date *d = (const struct diag_date *)r->dates.v + i;
-			printf("  %s  %lld transaction%s (%lld not uploaded), %lld customer%s not synced%s%s%s\n", d->date,
-			       (long long)d->transactions, d->transactions == 1 ? "" : "s", (long long)d->not_uploaded,
-			       (long long)d->unsynced, d->unsynced == 1 ? "" : "s", d->statement[0] ? "; statement " : "",
-			       d->statement, d->unsynced == 0 && d->not_uploaded == 0 && !d->statement[0]
-			                         ? "; ready for `posagent eod`" : "");
+			printf("  %s  %lld transaction%s (%lld not uploaded), %lld customer%s not synced%s%.0lld%s%s%s%s\n",
+			       d->date, (long long)d->transactions, d->transactions == 1 ? "" : "s",
+			       (long long)d->not_uploaded, (long long)d->unsynced, d->unsynced == 1 ? "" : "s",
+			       d->unsynced_addresses ? ", " : "", (long long)d->unsynced_addresses,
+			       d->unsynced_addresses == 0 ? "" : d->unsynced_addresses == 1 ? " address not synced"
+			                                                                     : " addresses not synced",
+			       d->statement[0] ? "; statement " : "", d->statement,
+			       d->unsynced == 0 && d->unsynced_addresses == 0 && d->not_uploaded == 0 && !d->statement[0]
+			               ? "; ready for `posagent eod`" : "");
 		}
 		if (r->dates_total > TEXT_MAX_LIST)
 			printf("  ... and %lld more\n", (long long)(r->dates_total - TEXT_MAX_LIST));

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/record.h"
 #include "common/util.h"
 #include "common/validate.h"
 
@@ -77,13 +78,14 @@ void cust_search_name(const cJSON *rec, char *out, size_t n)
 /* An address document from a row of ADDR_COLS. */
 #define ADDR_COLS                                                                                    \
 	"a.id, a.async_id, a.purpose, a.is_primary, a.line1, a.line2, a.city, a.region, a.postal_code," \
-	" a.country, a.state, a.last_code, a.last_message, c.async_id, c.account"
+	" a.country, a.state, a.last_code, a.last_message, c.async_id, c.account, a.address_id"
 
 static cJSON *addr_doc(sqlite3_stmt *s)
 {
 	cJSON *a = cJSON_CreateObject(), *ref;
 
 	add_text(a, "async_id", store_col_text(s, 1));
+	add_text(a, "address_id", store_col_text(s, 15));
 	if (store_col_text(s, 13)) {
 		ref = cJSON_AddObjectToObject(a, "customer");
 		cJSON_AddStringToObject(ref, "async_id", store_col_text(s, 13));
@@ -136,7 +138,7 @@ static cJSON *cust_doc(sqlite3_stmt *s)
 static int add_addresses(struct store *st, int64_t id, cJSON *doc, struct pa_err *e)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT " ADDR_COLS " FROM address a JOIN customer c"
-	                                    " ON c.id = a.customer_id WHERE a.customer_id = ?1 ORDER BY a.id", e);
+	                                    " ON c.id = a.customer_id WHERE a.customer_id = ?1 AND a.removed = 0 ORDER BY a.id", e);
 	cJSON *arr = cJSON_AddArrayToObject(doc, "addresses");
 	int step, rc = 0;
 
@@ -467,7 +469,7 @@ static int editable(struct store *st, const char *what, const char *state, int64
 	if (sent)
 		return err_set(e, EX_DATAERR, "in_flight", NULL,
 		               "this %s is in a batch being sent to HQ; try again once HQ has answered", what);
-	return store_batch_drop(st, batch, e);
+	return rec_batch_release(st, batch, e);
 }
 
 /* Applies changes onto rec: a null or "" clears, anything else replaces;
@@ -532,9 +534,7 @@ int cust_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 	}
 	s = store_prepare(st,
 		"UPDATE customer SET kind = ?3, first_name = ?4, last_name = ?5, organization_name = ?6,"
-		" email = ?7, phone = ?8, language = ?9, attributes = ?10, search_name = ?11, phone_digits = ?12,"
-		" state = 'pending', last_code = NULL, last_message = NULL, updated_at = unixepoch(),"
-		" waiting_since = CASE WHEN state = 'rejected' THEN unixepoch() ELSE waiting_since END"
+		" email = ?7, phone = ?8, language = ?9, attributes = ?10, search_name = ?11, phone_digits = ?12"
 		" WHERE id = ?1", e);
 	if (!s) {
 		rc = e->status;
@@ -548,7 +548,7 @@ int cust_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if ((rc = store_commit(st, e)))
+	if ((rc = rec_corrected(st, REC_CUSTOMER, id, e)) || (rc = store_commit(st, e)))
 		goto cleanup;
 	rc = cust_get(st, id, out, e);
 cleanup:
@@ -704,6 +704,15 @@ static int addr_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
 	return rc;
 }
 
+/* When address id is primary, the customer's other addresses of its
+ * purpose stop being primary (HQ demotes them itself: never sent). */
+static int demote(struct store *st, int64_t id, struct pa_err *e)
+{
+	return store_exec_ii(st, "UPDATE address SET is_primary = 0 WHERE is_primary = 1 AND id <> ?1"
+	                         " AND customer_id = (SELECT customer_id FROM address WHERE id = ?1 AND is_primary = 1)"
+	                         " AND purpose IS (SELECT purpose FROM address WHERE id = ?1)", id, 0, e);
+}
+
 /* Validates an address record (customer member not needed). */
 static int check_addr(const cJSON *rec, struct pa_err *e)
 {
@@ -748,7 +757,7 @@ int addr_add(struct store *st, const char *ref, const cJSON *fields, cJSON **out
 		goto cleanup;
 	}
 	id = sqlite3_last_insert_rowid(st->db);
-	if ((rc = store_commit(st, e)))
+	if ((rc = demote(st, id, e)) || (rc = store_commit(st, e)))
 		goto cleanup;
 	rc = addr_get(st, id, out, e);
 cleanup:
@@ -768,7 +777,7 @@ int addr_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 	*out = NULL;
 	if ((rc = store_begin(st, true, e)))
 		return rc;
-	s = store_prepare(st, "SELECT id, state, batch_id FROM address WHERE async_id = ?1", e);
+	s = store_prepare(st, "SELECT id, state, batch_id FROM address WHERE async_id = ?1 OR address_id = ?1", e);
 	if (!s) {
 		rc = e->status;
 		goto cleanup;
@@ -782,7 +791,7 @@ int addr_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 	sqlite3_finalize(s);
 	s = NULL;
 	if (!id) {
-		rc = err_set(e, EX_DATAERR, "unknown_address", "address", "no address here has the async id \"%.80s\"", ref);
+		rc = err_set(e, EX_DATAERR, "unknown_address", "address", "no address here has the async id or address id \"%.80s\"", ref);
 		goto cleanup;
 	}
 	if ((rc = editable(st, "address", state, batch, e)) || (rc = addr_get(st, id, &doc, e)))
@@ -796,10 +805,7 @@ int addr_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 		goto cleanup;
 	s = store_prepare(st,
 		"UPDATE address SET purpose = ?3, is_primary = ?4, line1 = ?5, line2 = ?6, city = ?7, region = ?8,"
-		" postal_code = ?9, country = ?10, state = 'pending', last_code = NULL, last_message = NULL,"
-		" updated_at = unixepoch(),"
-		" waiting_since = CASE WHEN state = 'rejected' THEN unixepoch() ELSE waiting_since END"
-		" WHERE id = ?1", e);
+		" postal_code = ?9, country = ?10 WHERE id = ?1", e);
 	if (!s) {
 		rc = e->status;
 		goto cleanup;
@@ -810,7 +816,7 @@ int addr_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 		rc = store_fail(st, e, "update address");
 		goto cleanup;
 	}
-	if ((rc = store_commit(st, e)))
+	if ((rc = rec_corrected(st, REC_ADDRESS, id, e)) || (rc = demote(st, id, e)) || (rc = store_commit(st, e)))
 		goto cleanup;
 	rc = addr_get(st, id, out, e);
 cleanup:

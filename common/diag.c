@@ -29,7 +29,7 @@ static const struct {
 	int majority;
 } kinds[DIAG_NKINDS] = {
 	{"customer", "SELECT count(*) FROM customer", "SELECT count(*) FROM customer WHERE state = ?1", 2},
-	{"address", "SELECT count(*) FROM address", "SELECT count(*) FROM address WHERE state = ?1", 1},
+	{"address", "SELECT count(*) FROM address", "SELECT count(*) FROM address WHERE state = ?1", 2},
 	{"transaction", "SELECT count(*) FROM txn", "SELECT count(*) FROM txn WHERE state = ?1", 1},
 };
 
@@ -40,7 +40,7 @@ const char *diag_kind_name(enum diag_kind k)
 
 const char *const *diag_states(enum diag_kind k, int *n)
 {
-	if (k == DIAG_CUSTOMER) {
+	if (k == DIAG_CUSTOMER || k == DIAG_ADDRESS) {
 		*n = (int)(sizeof(cust_states) / sizeof(cust_states[0]));
 		return cust_states;
 	}
@@ -145,6 +145,8 @@ int diag_oldest_waiting(struct store *st, struct diag_waiting *w, struct pa_err 
 		                            " AND waiting_since IS NOT NULL ORDER BY waiting_since LIMIT 1"},
 		{DIAG_ADDRESS, "pending", "SELECT waiting_since, id FROM address WHERE state = 'pending'"
 		                          " AND waiting_since IS NOT NULL ORDER BY waiting_since LIMIT 1"},
+		{DIAG_ADDRESS, "uploaded", "SELECT waiting_since, id FROM address WHERE state = 'uploaded'"
+		                           " AND waiting_since IS NOT NULL ORDER BY waiting_since LIMIT 1"},
 		{DIAG_TXN, "pending", "SELECT waiting_since, id FROM txn WHERE state = 'pending'"
 		                      " AND waiting_since IS NOT NULL ORDER BY waiting_since LIMIT 1"},
 	};
@@ -297,7 +299,11 @@ int diag_open_dates(struct store *st, size_t max, int (*each)(void *ctx, const s
 	/* count(*) over an index range steps without reading the entries;
 	 * the records not uploaded are few and sought by (date, state). */
 	count = store_prepare(st, "SELECT count(*), (SELECT count(*) FROM txn WHERE business_date = ?1 AND state = 'pending')"
-	                          " + (SELECT count(*) FROM txn WHERE business_date = ?1 AND state = 'rejected')"
+	                          " + (SELECT count(*) FROM txn WHERE business_date = ?1 AND state = 'rejected'),"
+	                          /* the unsynced addresses are few: from them to the date's sales */
+	                          " (SELECT count(*) FROM address a WHERE a.state IN ('pending', 'uploaded', 'rejected')"
+	                          "  AND (EXISTS (SELECT 1 FROM txn x WHERE x.delivery_address_id = a.id AND x.business_date = ?1)"
+	                          "  OR EXISTS (SELECT 1 FROM txn x WHERE x.invoice_address_id = a.id AND x.business_date = ?1)))"
 	                          " FROM txn WHERE business_date = ?1", e);
 	if (!next || !stmt || !count) {
 		rc = e->status;
@@ -340,6 +346,7 @@ int diag_open_dates(struct store *st, size_t max, int (*each)(void *ctx, const s
 		}
 		d.transactions = sqlite3_column_int64(count, 0);
 		d.not_uploaded = sqlite3_column_int64(count, 1);
+		d.unsynced_addresses = sqlite3_column_int64(count, 2);
 		while (ui < u.n && strcmp(u.v[ui].date, d.date) < 0)
 			ui++;
 		if (ui < u.n && strcmp(u.v[ui].date, d.date) == 0)

@@ -84,6 +84,7 @@ struct diag_date {
 	int64_t transactions;   /* of that date on this register */
 	int64_t not_uploaded;   /* of them, pending or rejected */
 	int64_t unsynced;       /* distinct customers they name that are not synced */
+	int64_t unsynced_addresses; /* distinct addresses they name that are not synced */
 	char statement[12];     /* "" none, else frozen or refused */
 };
 

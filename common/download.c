@@ -6,6 +6,7 @@
 
 #include "common/customer.h"
 #include "common/log.h"
+#include "common/record.h"
 #include "common/util.h"
 #include "common/validate.h"
 
@@ -23,96 +24,91 @@ static const char *str(const cJSON *o, const char *name)
  * already cached) becomes synced. Unknown async ids are ignored. */
 static int assign(struct store *st, const cJSON *ch, struct down_outcome *o, struct pa_err *e)
 {
-	const char *async_id = str(ch, "async_id"), *account = str(ch, "account");
-	sqlite3_stmt *s;
-	int64_t id = 0, other = 0;
-	int rc = 0;
+	const char *async_id = str(ch, "async_id");
+	bool changed = false;
+	int rc = rec_assign_customer(st, async_id, str(ch, "account"), &changed, e);
 
-	if (!async_id || !account)
-		return 0;
-	s = store_prepare(st, "SELECT id FROM customer WHERE async_id = ?1", e);
-	if (!s)
-		return e->status;
-	sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (!id)
-		return 0;
-	/* A row cached under that account without async id is the same
-	 * customer: fold it into this one. */
-	s = store_prepare(st, "SELECT id FROM customer WHERE account = ?1 AND id <> ?2", e);
-	if (!s)
-		return e->status;
-	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		other = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (other && ((rc = store_exec_ii(st, "UPDATE address SET customer_id = ?2 WHERE customer_id = ?1", other, id, e)) ||
-	              (rc = store_exec_ii(st, "UPDATE txn SET customer_id = ?2 WHERE customer_id = ?1", other, id, e)) ||
-	              (rc = store_exec_ii(st, "DELETE FROM customer WHERE id = ?1", other, 0, e))))
-		return rc;
-	s = store_prepare(st, "UPDATE customer SET account = ?2, state = 'synced', waiting_since = NULL,"
-	                      " last_code = NULL, last_message = NULL, updated_at = unixepoch()"
-	                      " WHERE id = ?1 AND (state <> 'synced' OR account IS NOT ?2)", e);
-	if (!s)
-		return e->status;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = store_fail(st, e, "apply account");
-	else if (sqlite3_changes(st->db) > 0) {
+	if (!rc && changed) {
 		o->assigned++;
 		log_info("customer %s is synced", async_id);
 	}
-	sqlite3_finalize(s);
 	return rc;
 }
 
-/* The addresses HQ sent for customer id replace those that came from HQ;
- * addresses made here are updated when HQ holds them, kept otherwise. */
+/* address_assigned: the address made here becomes synced with HQ's id.
+ * Unknown async ids are ignored (another register's address). */
+static int assign_address(struct store *st, const cJSON *ch, struct down_outcome *o, struct pa_err *e)
+{
+	const char *async_id = str(ch, "async_id");
+	bool changed = false;
+	int rc = rec_assign_address(st, async_id, str(ch, "address_id"), &changed, e);
+
+	if (!rc && changed) {
+		o->assigned++;
+		log_info("address %s is synced", async_id);
+	}
+	return rc;
+}
+
+/* Upserts one address HQ lists for customer id: by async_id when the
+ * register holds it (then synced with HQ's address_id), else by
+ * address_id (a cached address of HQ's, synced). HQ's fields win, except
+ * on an address inside a batch (what it carries is already frozen). */
+static int address_one(struct store *st, int64_t id, const cJSON *a, struct pa_err *e)
+{
+	static const char *const f[] = {"line1", "line2", "city", "region", "postal_code", "country"};
+	sqlite3_stmt *s = store_stmt(st,
+		"INSERT INTO address(async_id, address_id, customer_id, origin, state, purpose, is_primary, line1, line2,"
+		" city, region, postal_code, country, created_at, updated_at)"
+		" VALUES (?1, ?12, ?2, 'hq', 'synced', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, unixepoch())"
+		" ON CONFLICT DO UPDATE SET customer_id = excluded.customer_id, purpose = excluded.purpose,"
+		" is_primary = excluded.is_primary, line1 = excluded.line1, line2 = excluded.line2, city = excluded.city,"
+		" region = excluded.region, postal_code = excluded.postal_code, country = excluded.country, removed = 0,"
+		" updated_at = unixepoch() WHERE address.batch_id IS NULL", e);
+	const char *async_id = str(a, "async_id"), *address_id = str(a, "address_id");
+	char now[21];
+	bool changed = false;
+	int rc = 0;
+
+	if (!s)
+		return e->status;
+	util_rfc3339(time(NULL), now);
+	store_bind_text(s, 1, async_id);
+	sqlite3_bind_int64(s, 2, id);
+	store_bind_text(s, 3, str(a, "purpose"));
+	sqlite3_bind_int(s, 4, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")));
+	for (int i = 0; i < 6; i++)
+		store_bind_text(s, 5 + i, str(a, f[i]));
+	sqlite3_bind_text(s, 11, now, -1, SQLITE_TRANSIENT);
+	store_bind_text(s, 12, address_id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, e, "apply address");
+	store_release(st, s);
+	if (!rc && async_id && address_id)
+		rc = rec_assign_address(st, async_id, address_id, &changed, e);
+	return rc;
+}
+
+/* The addresses HQ sent for customer id: each upserted (address_one);
+ * those HQ held and no longer lists are removed (kept, hidden, while a
+ * sale names them); addresses made here and not yet accepted stay. */
 static int addresses(struct store *st, int64_t id, const cJSON *list, struct pa_err *e)
 {
 	const cJSON *a;
-	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if ((rc = store_exec_ii(st, "DELETE FROM address WHERE customer_id = ?1 AND origin = 'hq'", id, 0, e)))
+	if ((rc = store_exec_ii(st, "UPDATE address SET removed = 2 WHERE customer_id = ?1"
+	                            " AND (origin = 'hq' OR state = 'synced')", id, 0, e)))
 		return rc;
-	s = store_prepare(st,
-		"INSERT INTO address(async_id, customer_id, origin, state, purpose, is_primary, line1, line2, city,"
-		" region, postal_code, country, created_at, updated_at)"
-		" VALUES (?1, ?2, 'hq', 'uploaded', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, unixepoch())"
-		" ON CONFLICT(async_id) DO UPDATE SET customer_id = excluded.customer_id, state = 'uploaded',"
-		" purpose = excluded.purpose, is_primary = excluded.is_primary, line1 = excluded.line1,"
-		" line2 = excluded.line2, city = excluded.city, region = excluded.region,"
-		" postal_code = excluded.postal_code, country = excluded.country, waiting_since = NULL,"
-		" last_code = NULL, last_message = NULL, updated_at = unixepoch()"
-		" WHERE address.batch_id IS NULL", e);
-	if (!s)
-		return e->status;
 	cJSON_ArrayForEach(a, list) {
-		char now[21];
-		static const char *const f[] = {"line1", "line2", "city", "region", "postal_code", "country"};
-		if (!cJSON_IsObject(a))
-			continue;
-		util_rfc3339(time(NULL), now);
-		sqlite3_reset(s);
-		store_bind_text(s, 1, str(a, "async_id"));
-		sqlite3_bind_int64(s, 2, id);
-		store_bind_text(s, 3, str(a, "purpose"));
-		sqlite3_bind_int(s, 4, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")));
-		for (int i = 0; i < 6; i++)
-			store_bind_text(s, 5 + i, str(a, f[i]));
-		sqlite3_bind_text(s, 11, now, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			rc = store_fail(st, e, "apply address");
-			break;
-		}
+		if (cJSON_IsObject(a) && (rc = address_one(st, id, a, e)))
+			return rc;
 	}
-	sqlite3_finalize(s);
-	return rc;
+	if ((rc = store_exec_ii(st, "DELETE FROM address WHERE customer_id = ?1 AND removed = 2 AND origin = 'hq'"
+	                            " AND NOT EXISTS (SELECT 1 FROM txn WHERE delivery_address_id = address.id"
+	                            " OR invoice_address_id = address.id)", id, 0, e)))
+		return rc;
+	return store_exec_ii(st, "UPDATE address SET removed = 1 WHERE customer_id = ?1 AND removed = 2", id, 0, e);
 }
 
 /* customer: upsert by async_id when present, else by account; HQ wins. */
@@ -150,10 +146,7 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 		s = NULL;
 		/* Two rows for one customer (cached by account, made by async id):
 		 * fold the cached one into the other. */
-		if (by_async && by_account && by_async != by_account &&
-		    ((rc = store_exec_ii(st, "UPDATE address SET customer_id = ?2 WHERE customer_id = ?1", by_account, by_async, e)) ||
-		     (rc = store_exec_ii(st, "UPDATE txn SET customer_id = ?2 WHERE customer_id = ?1", by_account, by_async, e)) ||
-		     (rc = store_exec_ii(st, "DELETE FROM customer WHERE id = ?1", by_account, 0, e))))
+		if (by_async && by_account && (rc = rec_fold_customer(st, by_account, by_async, e)))
 			return rc;
 		id = by_async ? by_async : by_account;
 	}
@@ -241,6 +234,8 @@ int down_apply(struct store *st, const char *after, const cJSON *doc, struct dow
 			continue;
 		if (strcmp(type, "account_assigned") == 0)
 			rc = assign(st, ch, o, e);
+		else if (strcmp(type, "address_assigned") == 0)
+			rc = assign_address(st, ch, o, e);
 		else if (strcmp(type, "customer") == 0)
 			rc = upsert(st, ch, e);
 		if (rc)

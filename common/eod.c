@@ -5,11 +5,17 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/record.h"
 
 /* The customers a date's transactions refer to, however the POS named
  * them (async id, local number or account: each resolved to a row when the
  * transaction was recorded). */
 #define REFERENCED "SELECT customer_id FROM txn WHERE business_date = ?1 AND customer_id IS NOT NULL"
+
+/* The addresses a date's transactions name (delivery or invoice). */
+#define REFERENCED_ADDR                                                                                  \
+	"SELECT delivery_address_id FROM txn WHERE business_date = ?1 AND delivery_address_id IS NOT NULL" \
+	" UNION SELECT invoice_address_id FROM txn WHERE business_date = ?1 AND invoice_address_id IS NOT NULL"
 
 const char *eod_reason_name(enum eod_reason r)
 {
@@ -126,12 +132,27 @@ static int gate_network(struct store *st, const struct eod_net *net, bool *up_ba
 	return 0;
 }
 
-/* Referenced customers: counts into g, the ones not synced as blocks. */
-static int gate_customers(struct store *st, const char *date, bool up_bad, bool down_bad, struct eod_gate *g,
-                          size_t *cap, struct pa_err *e)
+/* Why a referenced record in state still waits (not synced). */
+static enum eod_reason classify_state(const char *state, bool up_bad, bool down_bad)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT async_id, local_number, state, last_code, last_message"
-	                                    " FROM customer WHERE id IN (" REFERENCED ") ORDER BY id", e);
+	if (strcmp(state, "rejected") == 0)
+		return EOD_REJECTED;
+	if (strcmp(state, "uploaded") == 0)
+		return down_bad ? EOD_UNREACHABLE : EOD_WAIT_ASSIGN;
+	return up_bad ? EOD_UNREACHABLE : EOD_WAIT_UPLOAD;
+}
+
+/* Referenced customers (kind EOD_CUSTOMER) or addresses (EOD_ADDRESS):
+ * counts into g, the ones not synced as blocks. */
+static int gate_refs(struct store *st, const char *date, enum eod_kind kind, bool up_bad, bool down_bad,
+                     struct eod_gate *g, size_t *cap, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, kind == EOD_CUSTOMER
+		? "SELECT async_id, local_number, state, last_code, last_message, NULL, NULL"
+		  " FROM customer WHERE id IN (" REFERENCED ") ORDER BY id"
+		: "SELECT a.async_id, c.local_number, a.state, a.last_code, a.last_message, a.address_id, a.purpose"
+		  " FROM address a JOIN customer c ON c.id = a.customer_id WHERE a.id IN (" REFERENCED_ADDR ")"
+		  " ORDER BY a.id", e);
 	int rc = 0, step;
 
 	if (!s)
@@ -140,7 +161,10 @@ static int gate_customers(struct store *st, const char *date, bool up_bad, bool 
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *state = store_col_text(s, 2);
 		struct eod_block *b;
-		g->customers++;
+		if (kind == EOD_CUSTOMER)
+			g->customers++;
+		else
+			g->addresses++;
 		if (state && strcmp(state, "synced") == 0) {
 			g->synced++;
 			continue;
@@ -149,24 +173,23 @@ static int gate_customers(struct store *st, const char *date, bool up_bad, bool 
 			rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
 			goto cleanup;
 		}
+		b->kind = kind;
 		col_copy(b->async_id, sizeof(b->async_id), s, 0);
 		col_copy(b->local_number, sizeof(b->local_number), s, 1);
 		col_copy(b->state, sizeof(b->state), s, 2);
-		if (strcmp(b->state, "rejected") == 0) {
-			b->reason = EOD_REJECTED;
+		col_copy(b->address_id, sizeof(b->address_id), s, 5);
+		col_copy(b->purpose, sizeof(b->purpose), s, 6);
+		b->reason = classify_state(b->state, up_bad, down_bad);
+		if (b->reason == EOD_REJECTED) {
 			col_copy(b->code, sizeof(b->code), s, 3);
 			col_copy(b->message, sizeof(b->message), s, 4);
 			g->rejected++;
-		} else if (strcmp(b->state, "uploaded") == 0) {
-			b->reason = down_bad ? EOD_UNREACHABLE : EOD_WAIT_ASSIGN;
-		} else {
-			b->reason = up_bad ? EOD_UNREACHABLE : EOD_WAIT_UPLOAD;
 		}
 		if (b->reason == EOD_UNREACHABLE)
 			g->unreachable = true;
 	}
 	if (step != SQLITE_DONE)
-		rc = store_fail(st, e, "read customers");
+		rc = store_fail(st, e, kind == EOD_CUSTOMER ? "read customers" : "read addresses");
 cleanup:
 	sqlite3_finalize(s);
 	return rc;
@@ -207,6 +230,7 @@ static int gate_txns(struct store *st, const char *date, struct eod_gate *g, siz
 			rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
 			goto cleanup;
 		}
+		b->kind = EOD_TRANSACTION;
 		col_copy(b->txn_id, sizeof(b->txn_id), s, 0);
 		util_copy(b->state, sizeof(b->state), "rejected");
 		b->reason = EOD_REJECTED;
@@ -234,7 +258,8 @@ int eod_gate(struct store *st, const char *date, const struct eod_net *net, stru
 		return rc;
 	if ((rc = gate_statement(st, date, g, e)) ||
 	    (rc = gate_network(st, net, &up_bad, &down_bad, g->last_error, sizeof(g->last_error), e)) ||
-	    (rc = gate_customers(st, date, up_bad, down_bad, g, &cap, e)) || (rc = gate_txns(st, date, g, &cap, e)))
+	    (rc = gate_refs(st, date, EOD_CUSTOMER, up_bad, down_bad, g, &cap, e)) ||
+	    (rc = gate_refs(st, date, EOD_ADDRESS, up_bad, down_bad, g, &cap, e)) || (rc = gate_txns(st, date, g, &cap, e)))
 		goto cleanup;
 	if (!g->unreachable)
 		g->last_error[0] = '\0';
@@ -254,7 +279,7 @@ void eod_gate_free(struct eod_gate *g)
 
 bool eod_ready(const struct eod_gate *g)
 {
-	return g->txns > 0 && g->synced == g->customers && g->txns_uploaded == g->txns;
+	return g->txns > 0 && g->synced == g->customers + g->addresses && g->txns_uploaded == g->txns;
 }
 
 /* Adds name: v as plain digits (cJSON prints doubles; money must stay
@@ -427,7 +452,8 @@ int eod_freeze(struct store *st, const char *date, struct eod_stmt *s, struct pa
 		goto cleanup; /* frozen before: never rebuilt */
 	q = store_prepare(st, "SELECT (SELECT count(*) FROM txn WHERE business_date = ?1),"
 	                      " (SELECT count(*) FROM txn WHERE business_date = ?1 AND state <> 'uploaded'),"
-	                      " (SELECT count(*) FROM customer WHERE id IN (" REFERENCED ") AND state <> 'synced')", e);
+	                      " (SELECT count(*) FROM customer WHERE id IN (" REFERENCED ") AND state <> 'synced')"
+	                      " + (SELECT count(*) FROM address WHERE id IN (" REFERENCED_ADDR ") AND state <> 'synced')", e);
 	if (!q) {
 		rc = e->status;
 		goto cleanup;
@@ -446,7 +472,7 @@ int eod_freeze(struct store *st, const char *date, struct eod_stmt *s, struct pa
 	}
 	if (not_uploaded || unsynced) {
 		rc = err_set(e, EX_TEMPFAIL, "not_ready", NULL,
-		             "%s is not ready: %lld customers not synced, %lld transactions not uploaded", date,
+		             "%s is not ready: %lld customers or addresses not synced, %lld transactions not uploaded", date,
 		             (long long)unsynced, (long long)not_uploaded);
 		goto cleanup;
 	}
@@ -489,34 +515,18 @@ cleanup:
  * the queue: uploaded ones become pending again. *n: how many. */
 static int requeue(struct store *st, const char *date, const cJSON *ids, int *n, struct pa_err *e)
 {
-	sqlite3_stmt *s = NULL;
 	const cJSON *id;
 	int rc;
 
 	*n = 0;
 	if ((rc = store_begin(st, true, e)))
 		return rc;
-	s = store_prepare(st, "UPDATE txn SET state = 'pending', waiting_since = unixepoch(), updated_at = unixepoch()"
-	                      " WHERE txn_id = ?1 AND business_date = ?2 AND state = 'uploaded'", e);
-	if (!s) {
-		rc = e->status;
-		goto cleanup;
-	}
 	cJSON_ArrayForEach(id, ids) {
-		if (!cJSON_IsString(id))
-			continue;
-		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, id->valuestring, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, date, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			rc = store_fail(st, e, "requeue transactions");
+		if (cJSON_IsString(id) && (rc = rec_requeue_txn(st, id->valuestring, date, n, e)))
 			goto cleanup;
-		}
-		*n += sqlite3_changes(st->db);
 	}
 	rc = store_commit(st, e);
 cleanup:
-	sqlite3_finalize(s);
 	store_rollback(st);
 	return rc;
 }
@@ -596,6 +606,19 @@ static void classify(const struct eod_stmt *s, const struct hq_response *r, stru
 		o->ids = cJSON_DetachItemFromObjectCaseSensitive(err, "txn_ids");
 		list_ids(o->ids, ids, sizeof(ids));
 		snprintf(o->error, sizeof(o->error), "HQ does not hold transactions %s yet", ids);
+	} else if (r->status == 409 && strcmp(o->code, "unsynced_references") == 0) {
+		char aids[400];
+		const cJSON *it;
+		o->result = EOD_UNSYNCED;
+		list_ids(cJSON_GetObjectItemCaseSensitive(err, "customers"), ids, sizeof(ids));
+		list_ids(cJSON_GetObjectItemCaseSensitive(err, "addresses"), aids, sizeof(aids));
+		o->ids = cJSON_CreateArray();
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(err, "customers"))
+			cJSON_AddItemToArray(o->ids, cJSON_Duplicate(it, 1));
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(err, "addresses"))
+			cJSON_AddItemToArray(o->ids, cJSON_Duplicate(it, 1));
+		snprintf(o->error, sizeof(o->error), "HQ has not synced %s%.250s%s%s%.250s yet", ids[0] ? "customers " : "", ids,
+		         ids[0] && aids[0] ? " and " : "", aids[0] ? "addresses " : "", aids);
 	} else if (r->status == 409 && strcmp(o->code, "unsynced_customers") == 0) {
 		o->result = EOD_UNSYNCED;
 		o->ids = cJSON_DetachItemFromObjectCaseSensitive(err, "async_ids");
@@ -632,6 +655,36 @@ static void classify(const struct eod_stmt *s, const struct hq_response *r, stru
 	}
 cleanup:
 	cJSON_Delete(doc);
+}
+
+/* Whether every async id of ids names a customer or address that is
+ * synced here (then HQ's 409 unsynced_references is HQ catching up). */
+static int all_synced(struct store *st, const cJSON *ids, bool *yes, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT EXISTS (SELECT 1 FROM customer WHERE async_id = ?1 AND state = 'synced')"
+	                                    " OR EXISTS (SELECT 1 FROM address WHERE async_id = ?1 AND state = 'synced')", e);
+	const cJSON *id;
+	int rc = 0;
+
+	*yes = true;
+	if (!s)
+		return e->status;
+	cJSON_ArrayForEach(id, ids) {
+		if (!cJSON_IsString(id))
+			continue;
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, id->valuestring, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_ROW) {
+			rc = store_fail(st, e, "read references");
+			break;
+		}
+		if (!sqlite3_column_int(s, 0)) {
+			*yes = false;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
 }
 
 int eod_post(struct store *st, struct hq_client *hq, const struct cfg *cfg, struct eod_stmt *s,
@@ -677,6 +730,11 @@ int eod_post(struct store *st, struct hq_client *hq, const struct cfg *cfg, stru
 		if ((rc = record(st, s->date, "refused", NULL, o->code[0] ? o->code : "refused", o->error, e)))
 			goto cleanup;
 		util_copy(s->state, sizeof(s->state), "refused");
+		break;
+	case EOD_UNSYNCED:
+		if ((rc = all_synced(st, o->ids, &o->all_synced_here, e)))
+			goto cleanup;
+		rc = record(st, s->date, NULL, NULL, o->code[0] ? o->code : "error", o->error, e);
 		break;
 	case EOD_UNKNOWN_TXNS:
 		if ((rc = requeue(st, s->date, o->ids, &o->requeued, e)))

@@ -33,12 +33,22 @@ enum eod_reason {
 	EOD_REJECTED,     /* HQ refused it: a person must correct it */
 };
 
-/* One record that holds the date up: a referenced customer not synced, or
- * a transaction of the date that HQ rejected (txn_id set). */
+/* What a blocking record is (AGENT.md's blocking "kind"). */
+enum eod_kind {
+	EOD_CUSTOMER,
+	EOD_ADDRESS,
+	EOD_TRANSACTION,
+};
+
+/* One record that holds the date up: a referenced customer or address not
+ * synced, or a transaction of the date that HQ rejected (txn_id set). */
 struct eod_block {
-	char async_id[UUID_LEN + 1]; /* customer; "" for a transaction */
-	char local_number[40];       /* customer; "" for a transaction */
-	char txn_id[72];             /* rejected transaction; "" for a customer */
+	enum eod_kind kind;
+	char async_id[UUID_LEN + 1]; /* customer or address; "" for a transaction */
+	char local_number[40];       /* customer, or an address's customer; "" for a transaction */
+	char txn_id[72];             /* rejected transaction; "" otherwise */
+	char address_id[40];         /* address: HQ's id when known (else "") */
+	char purpose[16];            /* address: its purpose ("" when none) */
 	char state[12];              /* pending, uploaded, rejected */
 	enum eod_reason reason;
 	char code[40];               /* HQ's code when rejected */
@@ -58,11 +68,12 @@ struct eod_net {
 struct eod_gate {
 	char date[EOD_DATE_LEN + 1];
 	int64_t customers;          /* distinct customers the date's transactions name */
-	int64_t synced;             /* of those, synced */
+	int64_t addresses;          /* distinct addresses the date's transactions name */
+	int64_t synced;             /* of those customers and addresses, synced */
 	int64_t txns;               /* transactions of the date (both kinds, any state) */
 	int64_t txns_uploaded;      /* of those, uploaded */
-	int64_t rejected;           /* rejected referenced customers + rejected transactions */
-	struct eod_block *blocks;   /* every blocking record, customers first */
+	int64_t rejected;           /* rejected referenced customers, addresses and transactions */
+	struct eod_block *blocks;   /* every blocking record: customers, addresses, transactions */
 	size_t nblocks;
 	bool unreachable;           /* a reason is hq_unreachable; net->last_error says why */
 	char last_error[320];       /* the failure behind hq_unreachable */
@@ -86,8 +97,8 @@ int eod_gate(struct store *st, const char *date, const struct eod_net *net, stru
 void eod_gate_free(struct eod_gate *g); /* frees g's blocks; g may be read again */
 
 /* True when the statement of g could be frozen (or, frozen already,
- * posted) now: every referenced customer synced, every transaction of the
- * date uploaded, at least one transaction. */
+ * posted) now: every referenced customer and address synced, every
+ * transaction of the date uploaded, at least one transaction. */
 bool eod_ready(const struct eod_gate *g);
 
 /* A frozen statement, as stored. */
@@ -112,7 +123,7 @@ int eod_build(struct store *st, const char *date, const char *statement_id, char
 
 /* Freezes the statement of date: in one BEGIN IMMEDIATE transaction,
  * returns the stored one when a row exists already (never rebuilt), else
- * checks that every referenced customer is synced and every transaction of
+ * checks that every referenced customer and address is synced and every transaction of
  * the date uploaded (EX_TEMPFAIL "not_ready" otherwise, nothing written),
  * builds the body and inserts it with a fresh statement id and key in
  * state frozen. From its commit the date is closed to txn_record. Fills
@@ -127,7 +138,7 @@ void eod_stmt_free(struct eod_stmt *s); /* frees the body; safe on a zeroed or f
 enum eod_post_result {
 	EOD_POSTED,       /* 201: posting_id stored, state posted */
 	EOD_REFUSED,      /* 409 already_posted or 422: state refused; a person must look */
-	EOD_UNSYNCED,     /* 409 unsynced_customers: sync, then post again */
+	EOD_UNSYNCED,     /* 409 unsynced_references (or unsynced_customers): sync, then post again */
 	EOD_UNKNOWN_TXNS, /* 409 unknown_transactions: those went back to the queue */
 	EOD_RETRY,        /* transient (network, 5xx, 429, 409 request_in_progress, 400): later */
 	EOD_AUTH,         /* 401/403: credentials refused; later, backing off */
@@ -142,7 +153,8 @@ struct eod_post_outcome {
 	char code[40];            /* HQ's error code */
 	char error[600];          /* for a person: what HQ said, naming the ids */
 	int requeued;             /* EOD_UNKNOWN_TXNS: transactions sent back to the queue */
-	cJSON *ids;               /* the async_ids / txn_ids HQ named, or NULL (caller frees) */
+	cJSON *ids;               /* the async ids / txn_ids HQ named, or NULL (caller frees) */
+	bool all_synced_here;     /* EOD_UNSYNCED: every record HQ named is synced here */
 };
 
 /* POSTs the stored body of *s under its key and records HQ's answer:

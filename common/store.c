@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/record.h"
 #include "common/restore.h"
 #include "common/util.h"
 
@@ -141,7 +142,46 @@ static const char *const migrations[] = {
 	" frozen_at INTEGER NOT NULL, posted_at INTEGER,"
 	" last_code TEXT, last_message TEXT) WITHOUT ROWID;",
 
-	/* 1 -> 2: issue 15, restored copies: records possibly sent */
+	/* 1 -> 2: issue 11, address ids (state synced), addresses named by transactions */
+	"CREATE TABLE address_v2 ("
+	" id INTEGER PRIMARY KEY,"
+	" async_id TEXT UNIQUE,"
+	" address_id TEXT UNIQUE,"                  /* HQ's id, NULL until synced */
+	" customer_id INTEGER NOT NULL REFERENCES customer(id),"
+	" origin TEXT NOT NULL CHECK (origin IN ('local','hq')),"
+	" state TEXT NOT NULL CHECK (state IN ('pending','uploaded','synced','rejected')),"
+	" purpose TEXT, is_primary INTEGER NOT NULL DEFAULT 0,"
+	" line1 TEXT, line2 TEXT, city TEXT, region TEXT, postal_code TEXT, country TEXT,"
+	" created_at TEXT NOT NULL,"
+	" waiting_since INTEGER, batch_id INTEGER, last_code TEXT, last_message TEXT,"
+	" removed INTEGER NOT NULL DEFAULT 0,"     /* HQ no longer lists it; a sale names it */
+	" updated_at INTEGER NOT NULL);"
+	"INSERT INTO address_v2(id, async_id, customer_id, origin, state, purpose, is_primary, line1, line2, city,"
+	" region, postal_code, country, created_at, waiting_since, batch_id, last_code, last_message, updated_at)"
+	" SELECT id, async_id, customer_id, origin, CASE origin WHEN 'hq' THEN 'synced' ELSE state END, purpose,"
+	" is_primary, line1, line2, city, region, postal_code, country, created_at, waiting_since, batch_id,"
+	" last_code, last_message, updated_at FROM address;"
+	"DROP TABLE address;"
+	"ALTER TABLE address_v2 RENAME TO address;"
+	"CREATE INDEX address_customer ON address(customer_id);"
+	"CREATE INDEX address_queue ON address(id) WHERE state = 'pending' AND batch_id IS NULL;"
+	"CREATE INDEX address_state ON address(state, waiting_since);"
+	"CREATE INDEX address_batch ON address(batch_id) WHERE batch_id IS NOT NULL;"
+	"ALTER TABLE txn ADD COLUMN delivery_address_id INTEGER REFERENCES address(id);"
+	"ALTER TABLE txn ADD COLUMN invoice_address_id INTEGER REFERENCES address(id);"
+	"CREATE INDEX txn_delivery ON txn(delivery_address_id) WHERE delivery_address_id IS NOT NULL;"
+	"CREATE INDEX txn_invoice ON txn(invoice_address_id) WHERE invoice_address_id IS NOT NULL;"
+	/* Room for the update kinds of issue 12 in batch members. */
+	"CREATE TABLE batch_member_v2 ("
+	" batch INTEGER NOT NULL REFERENCES batch(id), seq INTEGER NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('customer','address','txn','customer_update','address_update')),"
+	" row INTEGER NOT NULL, record_id TEXT NOT NULL,"
+	" PRIMARY KEY (batch, seq)) WITHOUT ROWID;"
+	"INSERT INTO batch_member_v2 SELECT batch, seq, kind, row, record_id FROM batch_member;"
+	"DROP TABLE batch_member;"
+	"ALTER TABLE batch_member_v2 RENAME TO batch_member;",
+
+	/* 2 -> 3: issue 15, restored copies: records possibly sent */
 	/* maybe_sent: 1 when this row came from a restored backup while not
 	 * known to have reached HQ (common/restore.c): the lost database may
 	 * have sent it, so an edit of it must travel as an update. */
@@ -519,15 +559,7 @@ int store_query_i(struct store *st, const char *sql, int64_t a, int64_t b, int64
 
 int store_batch_drop(struct store *st, int64_t batch, struct pa_err *e)
 {
-	int rc;
-
-	if ((rc = store_exec_ii(st, "UPDATE customer SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
-	    (rc = store_exec_ii(st, "UPDATE address SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
-	    (rc = store_exec_ii(st, "UPDATE txn SET batch_id = NULL WHERE batch_id = ?1", batch, 0, e)) ||
-	    (rc = store_exec_ii(st, "DELETE FROM batch_member WHERE batch = ?1", batch, 0, e)) ||
-	    (rc = store_exec_ii(st, "DELETE FROM batch WHERE id = ?1", batch, 0, e)))
-		return rc;
-	return 0;
+	return rec_batch_release(st, batch, e);
 }
 
 int store_lock_upload(struct store *st, bool wait, struct pa_err *e)

@@ -602,6 +602,67 @@ static int check_ref_text(const struct cust_ref *ref, struct val_err *err)
 			  ref->value, 1, MAX_TEXT, "invalid_text");
 }
 
+/* Every member of obj is one of names (HQ-API.md's record members): a
+ * member the page does not name is invalid_record naming it, never
+ * silently dropped. prefix names obj in the field ("" for the record). */
+static int only_members(const cJSON *obj, const char *const *names,
+			const char *prefix, struct val_err *err)
+{
+	const cJSON *c;
+	char field[64];
+
+	for (c = obj ? obj->child : NULL; c; c = c->next) {
+		const char *const *n;
+
+		for (n = names; *n && (!c->string || strcmp(*n, c->string) != 0); n++)
+			;
+		if (!*n)
+			return fail(err, "invalid_record",
+				    path_of(field, sizeof field, prefix, c->string ? c->string : "?"),
+				    "is not a member HQ-API.md names");
+	}
+	return 0;
+}
+
+/* Reads the address reference member name of rec (absent or null: *value
+ * NULL): an object with exactly one non-null member, {"async_id": UUID}
+ * or {"address_id": TEXT of 1 to 200}; anything else is invalid_record
+ * (invalid_text for bad text). *by is the member used. */
+static int read_addr_ref(const cJSON *rec, const char *name, const char **by,
+			 const char **value, struct val_err *err)
+{
+	const cJSON *ref, *c, *only = NULL;
+	const char *want = "must be {\"async_id\": UUID} or {\"address_id\": ID}";
+	char field[64];
+
+	*by = *value = NULL;
+	if (find_member(rec, "", name, &ref, err) < 0)
+		return -1;
+	if (!ref)
+		return 0;
+	if (!cJSON_IsObject(ref))
+		return fail(err, "invalid_record", name, "%s", want);
+	for (c = ref->child; c; c = c->next) {
+		if (cJSON_IsNull(c))
+			continue;
+		if (only)
+			return fail(err, "invalid_record", name, "%s", want);
+		only = c;
+	}
+	if (!only || !only->string || !cJSON_IsString(only) ||
+	    (strcmp(only->string, "async_id") != 0 && strcmp(only->string, "address_id") != 0))
+		return fail(err, "invalid_record", name, "%s", want);
+	path_of(field, sizeof field, name, only->string);
+	if (strcmp(only->string, "async_id") == 0 && !val_uuid(only->valuestring))
+		return fail(err, "invalid_record", field, "must be a UUID (8-4-4-4-12 hex digits)");
+	if (strcmp(only->string, "address_id") == 0 &&
+	    check_text(err, field, only->valuestring, 1, MAX_TEXT, "invalid_text") < 0)
+		return -1;
+	*by = only->string;
+	*value = only->valuestring;
+	return 0;
+}
+
 /* An optional created_at: RFC 3339 UTC (invalid_text). */
 static int check_created_at(const char *s, struct val_err *err)
 {
@@ -684,9 +745,14 @@ int val_customer(const cJSON *rec, struct val_err *err)
 	const cJSON *attrs;
 	size_t n;
 
+	static const char *const names[] = {"type", "async_id", "local_number", "created_at", "kind",
+					    "first_name", "last_name", "organization_name", "email",
+					    "phone", "language", "attributes", NULL};
+
 	if (!cJSON_IsObject(rec))
 		return fail(err, "invalid_record", "", "a customer must be a JSON object");
-	if (check_type_member(rec, "customer", err) < 0 ||
+	if (only_members(rec, names, "", err) < 0 ||
+	    check_type_member(rec, "customer", err) < 0 ||
 	    check_async_id(rec, err) < 0 ||
 	    member_str(rec, "", "local_number", false, &local, err) < 0 ||
 	    member_str(rec, "", "created_at", false, &created, err) < 0 ||
@@ -805,6 +871,9 @@ int val_address(const cJSON *rec, bool require_customer, struct val_err *err)
 	if (!country || !all_of(country, 2, is_upper))
 		return fail(err, "invalid_address", "country",
 			    "must be two capital letters (ISO 3166-1 alpha-2)");
+	if (cJSON_IsTrue(primary) && !purpose)
+		return fail(err, "invalid_address", "primary",
+			    "a primary address needs a purpose (primary is per purpose)");
 	return check_ref_text(&cref, err);
 }
 
@@ -819,6 +888,8 @@ int val_address(const cJSON *rec, bool require_customer, struct val_err *err)
 static int read_items(const cJSON *arr, const char *name, bool is_line,
 		      size_t *count, struct val_err *err)
 {
+	static const char *const line_names[] = {"sku", "qty", "unit_price_minor", NULL};
+	static const char *const tender_names[] = {"type", "amount_minor", NULL};
 	const cJSON *el;
 	size_t i = 0;
 	char prefix[32];
@@ -833,6 +904,8 @@ static int read_items(const cJSON *arr, const char *name, bool is_line,
 		snprintf(prefix, sizeof prefix, "%s[%zu]", name, i);
 		if (!cJSON_IsObject(el))
 			return fail(err, "invalid_record", prefix, "must be an object");
+		if (only_members(el, is_line ? line_names : tender_names, prefix, err) < 0)
+			return -1;
 		if (is_line) {
 			if (member_str(el, prefix, "sku", true, &text, err) < 0 ||
 			    member(el, prefix, "qty", J_NUMBER, true, &num, err) < 0 ||
@@ -950,9 +1023,15 @@ int val_transaction(const cJSON *rec, bool allow_local_number,
 	size_t nlines, ntenders;
 	long long total, line_sum = 0, tender_sum = 0;
 
+	static const char *const names[] = {"type", "txn_id", "kind", "business_date", "created_at",
+					    "currency", "customer", "delivery_address", "invoice_address",
+					    "lines", "tenders", "total_minor", NULL};
+	const char *by, *addr_id;
+
 	if (!cJSON_IsObject(rec))
 		return fail(err, "invalid_record", "", "a transaction must be a JSON object");
-	if (check_type_member(rec, "transaction", err) < 0 ||
+	if (only_members(rec, names, "", err) < 0 ||
+	    check_type_member(rec, "transaction", err) < 0 ||
 	    member_str(rec, "", "txn_id", true, &txn_id, err) < 0 ||
 	    member_str(rec, "", "kind", true, &kind, err) < 0 ||
 	    member_str(rec, "", "business_date", true, &date, err) < 0 ||
@@ -965,7 +1044,9 @@ int val_transaction(const cJSON *rec, bool allow_local_number,
 	    member(rec, "", "tenders", J_ARRAY, false, &tenders, err) < 0 ||
 	    member(rec, "", "total_minor", J_NUMBER, true, &total_item, err) < 0 ||
 	    read_items(lines, "lines", true, &nlines, err) < 0 ||
-	    read_items(tenders, "tenders", false, &ntenders, err) < 0)
+	    read_items(tenders, "tenders", false, &ntenders, err) < 0 ||
+	    read_addr_ref(rec, "delivery_address", &by, &addr_id, err) < 0 ||
+	    read_addr_ref(rec, "invoice_address", &by, &addr_id, err) < 0)
 		return -1;
 
 	if (!charset_ok(txn_id, 1, MAX_TXN_ID, is_txn_id_char))

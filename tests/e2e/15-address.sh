@@ -26,7 +26,7 @@ sql "UPDATE customer SET state = 'uploaded' WHERE async_id = '$UPL';
 	INSERT INTO customer(account, origin, state, kind, first_name, search_name, created_at, updated_at)
 	VALUES ('C000777', 'hq', 'synced', 'person', 'Hugo', 'Hugo', '2026-01-01T00:00:00Z', 0)"
 OK=(--line1 "Rua Augusta 1" --city Lisboa --postal-code 1100-048 --country PT)
-ADDR_KEYS='["async_id","customer","purpose","primary","line1","line2","city","region","postal_code","country","state","last_error"]'
+ADDR_KEYS='["async_id","address_id","customer","purpose","primary","line1","line2","city","region","postal_code","country","state","last_error"]'
 
 check "add to a pending customer: text line and JSON address shape"
 expect_rc 0 pa customer address add R01-000001 "${OK[@]}" --line2 "2 Esq" --region Lisboa --purpose delivery --primary

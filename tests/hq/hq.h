@@ -266,6 +266,39 @@ int sync_next_account(char out[24]);
 
 int batch_init(void);
 
+/* One batch being handled (hq_batch, hq_upd). */
+struct batch {
+	const char *store, *reg;
+	char path[200];                  /* the request path (reject faults) */
+	int64_t touched[HQ_MAX_RECORDS]; /* customers changed, in order */
+	size_t ntouched;
+	bool new_customers; /* some customer was accepted */
+	int64_t duplicates;
+};
+
+/* Notes that the customer changed: its `customer` change is published
+ * (when it has an account) at the end of the batch. */
+void batch_touch(struct batch *b, int64_t customer_id);
+
+/* Appends {"id", "status"[, "code", "message"]} to results; returns it. */
+cJSON *batch_result(cJSON *results, const char *id, const char *status, const char *code,
+                    const char *message);
+
+/* Finds a customer by reference member ref ({"async_id"} or {"account"}):
+ * 1 with *id and *synced, 0 when HQ has none (*code: unknown_customer or
+ * unknown_account), -1 on error. */
+int batch_find_customer(const cJSON *ref, int64_t *id, bool *synced, const char **code);
+
+/* ---- hq_upd: customer_update and address_update records --------------- */
+
+int upd_init(void);
+
+/* Answers one update record rec (type customer_update or address_update,
+ * its update_id id; bad_number as in hq_batch) into results. Returns 0,
+ * -1 on a database error. */
+int upd_record(struct batch *b, const cJSON *rec, const char *type, const char *id,
+               bool bad_number, cJSON *results);
+
 /* The batches endpoint, under db_lock in a transaction; fills *rp. Returns
  * 0, or -1 on a database failure (roll back). */
 int batch_post(const char *store, const char *reg, const char *body, size_t len,
@@ -279,6 +312,49 @@ int stmt_post(const char *store, const char *reg, const char *body, size_t len,
 
 /* The "statements" array of the admin state. Caller holds db_lock. */
 cJSON *stmt_list(void);
+
+/* ---- hq_cust: changes to a customer or its addresses -------------------- */
+/* All run inside the caller's transaction, under db_lock. */
+
+int cust_init(void);
+
+/* Bumps the customer's version; returns the new one, -1 on error. */
+int64_t cust_bump(int64_t customer_id);
+
+/* Gives addresses row addr_row the next address id (A000001...) when its
+ * customer has an account (else does nothing) and publishes
+ * `address_assigned` for an address made at a register; appends
+ * {"async_id","address_id"} of such an address to done (may be NULL).
+ * Returns 0 or -1. */
+int cust_give_address_id(int64_t addr_row, cJSON *done);
+
+/* cust_give_address_id for every address of the customer that has none.
+ * Returns how many, -1 on error. */
+int cust_assign_addresses(int64_t customer_id, cJSON *done);
+
+/* When addr is primary with a purpose, makes every other primary address
+ * of that purpose of the customer (all but keep_row) non-primary. Returns
+ * how many, -1 on error. */
+int cust_demote(int64_t customer_id, int64_t keep_row, const cJSON *addr);
+
+/* Stores a new address (record as the feed shows it, without customer;
+ * async_id NULL for one made at HQ), demotes the earlier primary of its
+ * purpose and gives it an id when its customer has an account. Does not
+ * bump the version. Returns the row id, -1 on error. */
+int64_t cust_address_add(int64_t customer_id, const char *async_id, const char *store,
+                         const char *reg, const cJSON *record, cJSON *done);
+
+/* Replaces the record of addresses row row (before: its old record),
+ * demoting the earlier primary when it was promoted or its purpose
+ * changed. Does not bump the version. Returns 0 or -1. */
+int cust_address_set(int64_t customer_id, int64_t row, const cJSON *before, const cJSON *after);
+
+/* Replaces the customer's record. Returns 0 or -1. */
+int cust_record_set(int64_t customer_id, const cJSON *record);
+
+/* Applies fields to record member by member (null stays, as a cleared
+ * field), keeping the order of members already there. */
+void cust_apply(cJSON *record, const cJSON *fields);
 
 /* ---- hq_rules: the revision's rules beyond common/validate ------------- */
 
@@ -312,6 +388,7 @@ enum fault_kind {
 	FAULT_RESET,             /* reset the connection, unhandled */
 	FAULT_GARBAGE,           /* 200 with a garbage body, unhandled */
 	FAULT_DROP_AFTER_COMMIT, /* handle and store, then close, no reply */
+	FAULT_REJECT,            /* per record: reject the next records of a type */
 };
 
 struct fault {
@@ -320,6 +397,9 @@ struct fault {
 	char retry_after[48]; /* "N", "date:+N" or "" */
 	char *body;           /* FAULT_STATUS body (malloc'd) or NULL */
 	unsigned delay_ms;    /* FAULT_DELAY */
+	char record[24];      /* FAULT_REJECT: record type */
+	char id[80];          /* FAULT_REJECT: only the record of that id, "" any */
+	char code[40];        /* FAULT_REJECT: the rejection code */
 };
 
 /* Queues the fault described by doc (see README.md). Returns 0, or -1 with
@@ -329,6 +409,11 @@ int fault_add(const cJSON *doc, char *err, size_t errlen);
 /* Takes the first queued fault matching method and path into *out (kind
  * FAULT_NONE when none). */
 void fault_take(const char *method, const char *path, struct fault *out);
+
+/* Whether a queued `reject` fault takes the record of that type and id,
+ * about to be accepted in a batch posted to path: then one use of it is
+ * taken and *err gets its code and message. Takes the fault lock only. */
+bool fault_reject(const char *path, const char *type, const char *id, struct val_err *err);
 
 /* Frees what *f holds. */
 void fault_free(struct fault *f);

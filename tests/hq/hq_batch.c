@@ -26,18 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TOUCHED HQ_MAX_RECORDS
-
-struct batch {
-	const char *store, *reg;
-	int64_t touched[MAX_TOUCHED]; /* synced customers given an address */
-	size_t ntouched;
-	bool new_customers; /* some customer was accepted */
-	int64_t duplicates;
-};
-
 static sqlite3_stmt *st_cust_async, *st_cust_account, *st_addr_get, *st_txn_get, *st_cust_put,
-	*st_addr_put, *st_txn_put;
+	*st_txn_put, *st_upd_get, *st_addr_by_async, *st_addr_by_id;
 
 static const char *const cust_fields[] = {
 	"async_id", "local_number", "created_at", "kind", "first_name", "last_name",
@@ -45,27 +35,31 @@ static const char *const cust_fields[] = {
 static const char *const addr_fields[] = {"async_id", "purpose", "primary", "line1", "line2",
                                           "city", "region", "postal_code", "country"};
 
+#define ADDR_COLS "id, customer_id, record, address_id, async_id"
+
 int batch_init(void)
 {
 	st_cust_async = db_prepare("SELECT id, account FROM customers WHERE async_id = ?1");
 	st_cust_account = db_prepare("SELECT id, account FROM customers WHERE account = ?1");
 	st_addr_get = db_prepare("SELECT 1 FROM addresses WHERE async_id = ?1");
 	st_txn_get = db_prepare("SELECT 1 FROM transactions WHERE txn_id = ?1");
+	st_upd_get = db_prepare("SELECT 1 FROM updates WHERE update_id = ?1");
 	st_cust_put = db_prepare("INSERT INTO customers(async_id, local_number, store, register, record,"
 	                         " accepted_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-	st_addr_put = db_prepare("INSERT INTO addresses(async_id, customer_id, store, register, record)"
-	                         " VALUES(?1, ?2, ?3, ?4, ?5)");
 	st_txn_put = db_prepare("INSERT INTO transactions(txn_id, store, register, business_date,"
-	                        " customer_id, record) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-	return st_cust_async && st_cust_account && st_addr_get && st_txn_get && st_cust_put &&
-	               st_addr_put && st_txn_put
+	                        " customer_id, record, delivery_id, invoice_id, addresses)"
+	                        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	st_addr_by_async = db_prepare("SELECT " ADDR_COLS " FROM addresses WHERE async_id = ?1");
+	st_addr_by_id = db_prepare("SELECT " ADDR_COLS " FROM addresses WHERE address_id = ?1");
+	return st_cust_async && st_cust_account && st_addr_get && st_txn_get && st_upd_get &&
+	               st_cust_put && st_txn_put && st_addr_by_async && st_addr_by_id
 	               ? 0
 	               : -1;
 }
 
-/* add_result: appends {"id", "status"[, "code", "message"]} to results. */
-static void add_result(cJSON *results, const char *id, const char *status, const char *code,
-                       const char *message)
+/* batch_result: see hq.h. */
+cJSON *batch_result(cJSON *results, const char *id, const char *status, const char *code,
+                    const char *message)
 {
 	cJSON *r = cJSON_CreateObject();
 
@@ -76,6 +70,24 @@ static void add_result(cJSON *results, const char *id, const char *status, const
 		json_add_str(r, "message", message);
 	}
 	cJSON_AddItemToArray(results, r);
+	return r;
+}
+
+static void add_result(cJSON *results, const char *id, const char *status, const char *code,
+                       const char *message)
+{
+	batch_result(results, id, status, code, message);
+}
+
+/* batch_touch: see hq.h. */
+void batch_touch(struct batch *b, int64_t customer_id)
+{
+	size_t i;
+
+	for (i = 0; i < b->ntouched && b->touched[i] != customer_id; i++)
+		;
+	if (i == b->ntouched && b->ntouched < HQ_MAX_RECORDS)
+		b->touched[b->ntouched++] = customer_id;
 }
 
 /* exists: whether st (one text parameter) finds a row for id. -1 error. */
@@ -115,6 +127,17 @@ static int find_customer(sqlite3_stmt *st, const char *value, int64_t *id, bool 
 	return -1;
 }
 
+/* batch_find_customer: see hq.h. ref is the one non-null member of a
+ * reference already checked (async_id or account). */
+int batch_find_customer(const cJSON *ref, int64_t *id, bool *synced, const char **code)
+{
+	bool by_account = !strcmp(ref->string, "account");
+
+	*code = by_account ? "unknown_account" : "unknown_customer";
+	return find_customer(by_account ? st_cust_account : st_cust_async, ref->valuestring, id,
+	                     synced);
+}
+
 /* resolve_ref: a record's "customer" member, already checked by
  * common/validate: absent or null, or an object whose one non-null member
  * is async_id or account. Returns 0 with *id (0: no customer), 1 with
@@ -123,7 +146,6 @@ static int resolve_ref(const cJSON *rec, int64_t *id, bool *synced, const char *
                        const char **value)
 {
 	const cJSON *ref = cJSON_GetObjectItemCaseSensitive(rec, "customer"), *m;
-	bool by_account;
 	int rc;
 
 	*id = 0;
@@ -134,22 +156,18 @@ static int resolve_ref(const cJSON *rec, int64_t *id, bool *synced, const char *
 		;
 	if (!m || !cJSON_IsString(m))
 		return 0;
-	by_account = !strcmp(m->string, "account");
 	*value = m->valuestring;
-	rc = find_customer(by_account ? st_cust_account : st_cust_async, m->valuestring, id, synced);
-	if (rc == 0) {
-		*code = by_account ? "unknown_account" : "unknown_customer";
+	rc = batch_find_customer(m, id, synced, code);
+	if (rc == 0)
 		return 1;
-	}
 	return rc < 0 ? -1 : 0;
 }
 
 /* subset: a new object with the members of rec named in names, in that
  * order; NULL when out of memory. */
-static char *subset(const cJSON *rec, const char *const *names, size_t n)
+static cJSON *subset(const cJSON *rec, const char *const *names, size_t n)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *text = NULL;
 
 	if (!o)
 		return NULL;
@@ -158,9 +176,7 @@ static char *subset(const cJSON *rec, const char *const *names, size_t n)
 		if (m)
 			cJSON_AddItemToObject(o, names[i], cJSON_Duplicate(m, true));
 	}
-	text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return text;
+	return o;
 }
 
 /* step_insert: runs an INSERT whose parameters are bound; resets it. */
@@ -178,9 +194,11 @@ static int step_insert(sqlite3_stmt *st, const char *what)
 
 static int put_customer(struct batch *b, const cJSON *rec, const char *id)
 {
-	char *record = subset(rec, cust_fields, sizeof(cust_fields) / sizeof(*cust_fields));
+	cJSON *o = subset(rec, cust_fields, sizeof(cust_fields) / sizeof(*cust_fields));
+	char *record = o ? cJSON_PrintUnformatted(o) : NULL;
 	int rc;
 
+	cJSON_Delete(o);
 	if (!record)
 		return -1;
 	sqlite3_bind_text(st_cust_put, 1, id, -1, SQLITE_STATIC);
@@ -196,98 +214,178 @@ static int put_customer(struct batch *b, const cJSON *rec, const char *id)
 	return rc;
 }
 
-static int put_address(struct batch *b, const cJSON *rec, const char *id, int64_t cust,
-                       bool synced)
+/* put_address: stores an accepted address of customer cust: its primary
+ * demotes the earlier one, it gets its id at once when the customer has
+ * an account, and the customer's version is bumped. */
+static int put_address(struct batch *b, const cJSON *rec, const char *id, int64_t cust)
 {
-	char *record = subset(rec, addr_fields, sizeof(addr_fields) / sizeof(*addr_fields));
-	int rc;
+	cJSON *o = subset(rec, addr_fields, sizeof(addr_fields) / sizeof(*addr_fields));
+	int rc = -1;
 
-	if (!record)
-		return -1;
-	sqlite3_bind_text(st_addr_put, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st_addr_put, 2, cust);
-	sqlite3_bind_text(st_addr_put, 3, b->store, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st_addr_put, 4, b->reg, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st_addr_put, 5, record, -1, SQLITE_STATIC);
-	rc = step_insert(st_addr_put, "address");
-	free(record);
-	if (rc == 0 && synced) {
-		size_t i;
-		for (i = 0; i < b->ntouched && b->touched[i] != cust; i++)
-			;
-		if (i == b->ntouched && b->ntouched < MAX_TOUCHED)
-			b->touched[b->ntouched++] = cust;
-	}
+	if (o && cust_address_add(cust, id, b->store, b->reg, o, NULL) > 0 && cust_bump(cust) > 0)
+		rc = 0;
+	cJSON_Delete(o);
+	batch_touch(b, cust);
 	return rc;
 }
 
-static int put_transaction(struct batch *b, const cJSON *rec, const char *id, int64_t cust)
+/* txn_addrs: what a transaction's address references resolved to. */
+struct txn_addrs {
+	int64_t row[2];  /* delivery, invoice (0: none) */
+	cJSON *snapshot; /* {"delivery_address": {...}, ...} as at acceptance */
+};
+
+static const char *const addr_members[2] = {"delivery_address", "invoice_address"};
+
+/* find_address: the address named by ref (its one id member): 1 with its
+ * row, customer row and record (with address_id and async_id) in *rec,
+ * 0 when HQ holds none, -1 on error. */
+static int find_address(const cJSON *ref, int64_t *row, int64_t *cust, cJSON **rec)
 {
-	char *record = cJSON_PrintUnformatted(rec);
+	sqlite3_stmt *st = !strcmp(ref->string, "address_id") ? st_addr_by_id : st_addr_by_async;
 	int rc;
 
-	if (!record)
-		return -1;
+	sqlite3_bind_text(st, 1, ref->valuestring, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*row = sqlite3_column_int64(st, 0);
+		*cust = sqlite3_column_int64(st, 1);
+		*rec = cJSON_Parse((const char *)sqlite3_column_text(st, 2));
+		if (*rec) {
+			cJSON_DeleteItemFromObjectCaseSensitive(*rec, "address_id");
+			json_add_str(*rec, "address_id", (const char *)sqlite3_column_text(st, 3));
+		}
+	}
+	db_done(st);
+	if (rc == SQLITE_ROW)
+		return *rec ? 1 : -1;
+	if (rc != SQLITE_DONE)
+		db_log_error("address lookup");
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* resolve_addresses: the transaction's delivery_address and
+ * invoice_address (shapes checked by hq_rules) against its customer cust
+ * (0: none). Returns 0 with *out filled, 1 with *err (unknown_address,
+ * address_mismatch), -1 on error. */
+static int resolve_addresses(const cJSON *rec, int64_t cust, struct txn_addrs *out,
+                             struct val_err *err)
+{
+	for (int i = 0; i < 2; i++) {
+		const cJSON *ref;
+		int64_t owner = 0;
+		cJSON *a = NULL;
+		int rc;
+
+		if (rules_ref(rec, addr_members[i], false, true, &ref, err) < 0)
+			return 1;
+		if (!ref)
+			continue;
+		util_copy(err->field, sizeof(err->field), addr_members[i]);
+		if (!cust) {
+			util_copy(err->code, sizeof(err->code), "address_mismatch");
+			snprintf(err->message, sizeof(err->message),
+			         "%s: a transaction without a customer names no address", addr_members[i]);
+			return 1;
+		}
+		rc = find_address(ref, &out->row[i], &owner, &a);
+		if (rc <= 0 || owner != cust) {
+			cJSON_Delete(a);
+			if (rc < 0)
+				return -1;
+			util_copy(err->code, sizeof(err->code), rc == 0 ? "unknown_address" : "address_mismatch");
+			snprintf(err->message, sizeof(err->message), "%s: %s %.80s", addr_members[i],
+			         rc == 0 ? "HQ holds no address" : "not an address of the customer:",
+			         ref->valuestring);
+			return 1;
+		}
+		if (!out->snapshot)
+			out->snapshot = cJSON_CreateObject();
+		cJSON_AddItemToObject(out->snapshot, addr_members[i], a);
+	}
+	return 0;
+}
+
+static void bind_row(sqlite3_stmt *st, int i, int64_t row)
+{
+	if (row)
+		sqlite3_bind_int64(st, i, row);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int put_transaction(struct batch *b, const cJSON *rec, const char *id, int64_t cust,
+                           const struct txn_addrs *ad)
+{
+	char *record = cJSON_PrintUnformatted(rec);
+	char *snap = ad->snapshot ? cJSON_PrintUnformatted(ad->snapshot) : NULL;
+	int rc = -1;
+
+	if (!record || (ad->snapshot && !snap))
+		goto cleanup;
 	sqlite3_bind_text(st_txn_put, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st_txn_put, 2, b->store, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st_txn_put, 3, b->reg, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st_txn_put, 4, json_str(rec, "business_date"), -1, SQLITE_STATIC);
-	if (cust)
-		sqlite3_bind_int64(st_txn_put, 5, cust);
-	else
-		sqlite3_bind_null(st_txn_put, 5);
+	bind_row(st_txn_put, 5, cust);
 	sqlite3_bind_text(st_txn_put, 6, record, -1, SQLITE_STATIC);
+	bind_row(st_txn_put, 7, ad->row[0]);
+	bind_row(st_txn_put, 8, ad->row[1]);
+	sqlite3_bind_text(st_txn_put, 9, snap, -1, SQLITE_STATIC);
 	rc = step_insert(st_txn_put, "transaction");
+cleanup:
 	free(record);
+	free(snap);
 	return rc;
 }
 
-/* one_record: answers record rec (bad_number: its raw text holds a number
- * not written as plain digits) into results. Returns 0, -1 on error. */
-static int one_record(struct batch *b, const cJSON *rec, bool bad_number, cJSON *results)
+/* record_id: the id member of a record of type type ("" when unknown). */
+static const char *id_member(const char *type)
 {
-	const char *type = json_str(rec, "type"), *id, *code = NULL, *refval = "";
-	bool is_txn = type && !strcmp(type, "transaction"), synced;
-	struct val_err err;
+	if (!strcmp(type, "transaction"))
+		return "txn_id";
+	if (!strcmp(type, "customer_update") || !strcmp(type, "address_update"))
+		return "update_id";
+	return "async_id";
+}
+
+static bool known_type(const char *type)
+{
+	return type && (!strcmp(type, "customer") || !strcmp(type, "address") ||
+	                !strcmp(type, "transaction") || !strcmp(type, "customer_update") ||
+	                !strcmp(type, "address_update"));
+}
+
+/* held: whether HQ already holds the record of that type and id. */
+static int held(const char *type, const char *id)
+{
 	int64_t cust;
+	bool synced;
+
+	if (!strcmp(type, "customer"))
+		return find_customer(st_cust_async, id, &cust, &synced);
+	if (!strcmp(type, "address"))
+		return exists(st_addr_get, id);
+	return exists(st_txn_get, id);
+}
+
+/* first_checks: steps 3 to 5 of the head of this file for a customer,
+ * address or transaction. Returns 1 when answered (result added), 0 to
+ * go on, -1 on error. */
+static int first_checks(const cJSON *rec, const char *type, const char *id, bool bad_number,
+                        cJSON *results)
+{
+	struct val_err err;
 	int rc;
 
-	if (!cJSON_IsObject(rec)) {
-		add_result(results, NULL, "rejected", "invalid_record", "a record must be a JSON object");
-		return 0;
-	}
-	id = json_str(rec, is_txn ? "txn_id" : "async_id");
-	if (!type || (strcmp(type, "customer") && strcmp(type, "address") && !is_txn)) {
-		if (!id)
-			id = json_str(rec, "async_id") ? json_str(rec, "async_id") : json_str(rec, "txn_id");
-		add_result(results, id, "rejected", "invalid_record",
-		           "type: must be customer, address or transaction");
-		return 0;
-	}
-	if (!id) {
-		add_result(results, NULL, "rejected", "invalid_record",
-		           is_txn ? "txn_id: must be a string" : "async_id: must be a string");
-		return 0;
-	}
-	if (!strcmp(type, "customer"))
-		rc = find_customer(st_cust_async, id, &cust, &synced);
-	else
-		rc = exists(is_txn ? st_txn_get : st_addr_get, id);
-	if (rc < 0)
-		return -1;
-	if (rc > 0) {
-		b->duplicates++;
-		add_result(results, id, "duplicate", NULL, NULL);
-		return 0;
-	}
 	if (rules_members(rec, type, &err) < 0) {
 		add_result(results, id, "rejected", err.code, err.message);
-		return 0;
+		return 1;
 	}
 	if (bad_number) {
 		add_result(results, id, "rejected", "invalid_number",
 		           "numbers must be integers written as plain digits");
-		return 0;
+		return 1;
 	}
 	if (!strcmp(type, "customer"))
 		rc = val_customer(rec, &err);
@@ -297,27 +395,92 @@ static int one_record(struct batch *b, const cJSON *rec, bool bad_number, cJSON 
 		rc = val_transaction(rec, false, &err);
 	if (rc < 0) {
 		add_result(results, id, "rejected", err.code, err.message);
-		return 0;
+		return 1;
 	}
-	if (!strcmp(type, "customer")) {
-		if (put_customer(b, rec, id) < 0)
-			return -1;
-		add_result(results, id, "accepted", NULL, NULL);
-		return 0;
-	}
-	rc = resolve_ref(rec, &cust, &synced, &code, &refval);
-	if (rc < 0)
-		return -1;
-	if (rc > 0) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "customer: HQ holds no customer %.100s", refval);
-		add_result(results, id, "rejected", code, msg);
-		return 0;
-	}
-	if (is_txn ? put_transaction(b, rec, id, cust) < 0 : put_address(b, rec, id, cust, synced) < 0)
-		return -1;
-	add_result(results, id, "accepted", NULL, NULL);
 	return 0;
+}
+
+/* references: step 6 for an address or transaction. Returns 0 with *cust
+ * and (transaction) *ad, 1 with *err, -1 on error. */
+static int references(const cJSON *rec, bool is_txn, int64_t *cust, struct txn_addrs *ad,
+                      struct val_err *err)
+{
+	const char *code = NULL, *refval = "";
+	bool synced;
+	int rc = resolve_ref(rec, cust, &synced, &code, &refval);
+
+	if (rc > 0) {
+		util_copy(err->code, sizeof(err->code), code);
+		util_copy(err->field, sizeof(err->field), "customer");
+		snprintf(err->message, sizeof(err->message), "customer: HQ holds no customer %.100s",
+		         refval);
+	}
+	if (rc != 0 || !is_txn)
+		return rc;
+	return resolve_addresses(rec, *cust, ad, err);
+}
+
+/* one_record: answers record rec (bad_number: its raw text holds a number
+ * not written as plain digits) into results. Returns 0, -1 on error. */
+static int one_record(struct batch *b, const cJSON *rec, bool bad_number, cJSON *results)
+{
+	const char *type = json_str(rec, "type"), *id;
+	struct txn_addrs ad = {{0, 0}, NULL};
+	struct val_err err;
+	int64_t cust = 0;
+	int rc;
+
+	if (!cJSON_IsObject(rec)) {
+		add_result(results, NULL, "rejected", "invalid_record", "a record must be a JSON object");
+		return 0;
+	}
+	id = json_str(rec, known_type(type) ? id_member(type) : "async_id");
+	if (!known_type(type)) {
+		if (!id)
+			id = json_str(rec, "txn_id") ? json_str(rec, "txn_id") : json_str(rec, "update_id");
+		add_result(results, id, "rejected", "invalid_record",
+		           "type: must be customer, address, transaction, customer_update or address_update");
+		return 0;
+	}
+	if (!id) {
+		snprintf(err.message, sizeof(err.message), "%s: must be a string", id_member(type));
+		add_result(results, NULL, "rejected", "invalid_record", err.message);
+		return 0;
+	}
+	if (!strcmp(type, "customer_update") || !strcmp(type, "address_update"))
+		return upd_record(b, rec, type, id, bad_number, results);
+	rc = held(type, id);
+	if (rc > 0) {
+		b->duplicates++;
+		add_result(results, id, "duplicate", NULL, NULL);
+		return 0;
+	}
+	if (rc == 0)
+		rc = first_checks(rec, type, id, bad_number, results);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (strcmp(type, "customer") != 0) {
+		rc = references(rec, !strcmp(type, "transaction"), &cust, &ad, &err);
+		if (rc != 0)
+			goto rejected;
+	}
+	if (fault_reject(b->path, type, id, &err)) {
+		rc = 1;
+		goto rejected;
+	}
+	if (!strcmp(type, "customer"))
+		rc = put_customer(b, rec, id);
+	else if (!strcmp(type, "address"))
+		rc = put_address(b, rec, id, cust);
+	else
+		rc = put_transaction(b, rec, id, cust, &ad);
+	if (rc == 0)
+		add_result(results, id, "accepted", NULL, NULL);
+rejected:
+	if (rc > 0)
+		add_result(results, id, "rejected", err.code, err.message);
+	cJSON_Delete(ad.snapshot);
+	return rc < 0 ? -1 : 0;
 }
 
 /* bad_numbers: flags[i] = record i holds a number not written as plain
@@ -356,6 +519,7 @@ int batch_post(const char *store, const char *reg, const char *body, size_t len,
 		goto cleanup;
 	b->store = store;
 	b->reg = reg;
+	snprintf(b->path, sizeof(b->path), "/v1/stores/%s/registers/%s/batches", store, reg);
 	if (!cJSON_IsObject(doc)) {
 		rc = reply_error(rp, 400, "invalid_request", "the body is not a JSON object");
 		goto cleanup;
@@ -391,7 +555,7 @@ int batch_post(const char *store, const char *reg, const char *body, size_t len,
 			goto cleanup;
 	for (size_t i = 0; i < b->ntouched; i++)
 		if (feed_publish_customer(b->touched[i]) < 0)
-			goto cleanup;
+			goto cleanup; /* nothing for a customer without account */
 	if (sync_after_batch(b->new_customers) < 0 || db_counter_add("records", n) < 0 ||
 	    db_counter_add("duplicates", b->duplicates) < 0)
 		goto cleanup;

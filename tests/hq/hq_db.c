@@ -14,7 +14,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#define MAX_STMTS 96
+#define MAX_STMTS 160
 
 static sqlite3 *db;
 static pthread_mutex_t db_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -33,17 +33,27 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS customers("
 	"  id INTEGER PRIMARY KEY, async_id TEXT UNIQUE, local_number TEXT,"
 	"  store TEXT NOT NULL, register TEXT, record TEXT NOT NULL,"
-	"  accepted_ms INTEGER NOT NULL, account TEXT UNIQUE);"
+	"  accepted_ms INTEGER NOT NULL, account TEXT UNIQUE,"
+	"  version INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX IF NOT EXISTS customers_pending ON customers(account, id);"
 	"CREATE TABLE IF NOT EXISTS addresses("
-	"  id INTEGER PRIMARY KEY, async_id TEXT UNIQUE NOT NULL,"
+	/* async_id is NULL for an address made at HQ; address_id is given by
+	 * the synchronization job (at once for a customer with an account) */
+	"  id INTEGER PRIMARY KEY, async_id TEXT UNIQUE,"
 	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
-	"  store TEXT NOT NULL, register TEXT, record TEXT NOT NULL);"
+	"  store TEXT NOT NULL, register TEXT, record TEXT NOT NULL,"
+	"  address_id TEXT UNIQUE);"
 	"CREATE INDEX IF NOT EXISTS addresses_customer ON addresses(customer_id, id);"
 	"CREATE TABLE IF NOT EXISTS transactions("
 	"  id INTEGER PRIMARY KEY, txn_id TEXT UNIQUE NOT NULL, store TEXT NOT NULL,"
 	"  register TEXT NOT NULL, business_date TEXT NOT NULL,"
-	"  customer_id INTEGER REFERENCES customers(id), record TEXT NOT NULL);"
+	"  customer_id INTEGER REFERENCES customers(id), record TEXT NOT NULL,"
+	/* the addresses it names, and their records as they were at acceptance */
+	"  delivery_id INTEGER REFERENCES addresses(id),"
+	"  invoice_id INTEGER REFERENCES addresses(id), addresses TEXT);"
+	"CREATE TABLE IF NOT EXISTS updates("
+	"  update_id TEXT PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  version INTEGER NOT NULL, record TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS transactions_day"
 	"  ON transactions(store, register, business_date);"
 	"CREATE TABLE IF NOT EXISTS statements("

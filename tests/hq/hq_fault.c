@@ -28,8 +28,14 @@ static const struct {
 } kinds[] = {
 	{"status", FAULT_STATUS},   {"delay", FAULT_DELAY},
 	{"reset", FAULT_RESET},     {"garbage", FAULT_GARBAGE},
-	{"drop_after_commit", FAULT_DROP_AFTER_COMMIT},
+	{"drop_after_commit", FAULT_DROP_AFTER_COMMIT}, {"reject", FAULT_REJECT},
 };
+
+static const char *const reject_types[] = {"customer", "address", "transaction",
+                                           "customer_update", "address_update"};
+static const char *const reject_codes[] = {"invalid_email", "invalid_address",
+                                           "invalid_transaction", "invalid_record",
+                                           "invalid_record"};
 
 static const char *kind_name(enum fault_kind k)
 {
@@ -66,6 +72,45 @@ static bool retry_after_ok(const char *s)
 	return *s && strlen(s) <= 9 && strspn(s, "0123456789") == strlen(s);
 }
 
+/* reject_type: the index of type in reject_types, -1 when none. */
+static int reject_type(const char *type)
+{
+	for (size_t i = 0; type && i < sizeof(reject_types) / sizeof(*reject_types); i++)
+		if (!strcmp(type, reject_types[i]))
+			return (int)i;
+	return -1;
+}
+
+/* reject_ok: a reject fault's members: "record" a record type, optional
+ * "id" and "code" (snake_case) strings. Returns 0 or -1 with err. */
+static int reject_ok(const cJSON *doc, char *err, size_t errlen)
+{
+	const char *id = json_str(doc, "id"), *code = json_str(doc, "code");
+
+	if (reject_type(json_str(doc, "record")) < 0) {
+		snprintf(err, errlen, "record: customer, address, transaction, customer_update or"
+		                      " address_update");
+		return -1;
+	}
+	if ((id && strlen(id) >= 80) || (code && (!*code || strlen(code) >= 40 ||
+	                                          strspn(code, "abcdefghijklmnopqrstuvwxyz_") !=
+	                                                  strlen(code)))) {
+		snprintf(err, errlen, "id: at most 79 characters; code: snake_case");
+		return -1;
+	}
+	return 0;
+}
+
+/* reject_fill: copies a checked reject fault's members into *f. */
+static void reject_fill(const cJSON *doc, struct fault *f)
+{
+	const char *type = json_str(doc, "record"), *code = json_str(doc, "code");
+
+	util_copy(f->record, sizeof(f->record), type);
+	util_copy(f->id, sizeof(f->id), json_str(doc, "id") ? json_str(doc, "id") : "");
+	util_copy(f->code, sizeof(f->code), code ? code : reject_codes[reject_type(type)]);
+}
+
 /* fault_add: validates doc and queues its fault. */
 int fault_add(const cJSON *doc, char *err, size_t errlen)
 {
@@ -76,6 +121,8 @@ int fault_add(const cJSON *doc, char *err, size_t errlen)
 	long status, delay_ms, count;
 	size_t i;
 
+	if (kind && !strcmp(kind, "reject") && !path)
+		path = "/v1/";
 	if (!path || path[0] != '/' || strlen(path) >= sizeof(q->prefix)) {
 		snprintf(err, errlen, "path: a path prefix starting with / is required");
 		return -1;
@@ -87,9 +134,11 @@ int fault_add(const cJSON *doc, char *err, size_t errlen)
 	for (i = 0; kind && i < sizeof(kinds) / sizeof(*kinds) && strcmp(kinds[i].name, kind); i++)
 		;
 	if (!kind || i == sizeof(kinds) / sizeof(*kinds)) {
-		snprintf(err, errlen, "kind: status, delay, reset, garbage or drop_after_commit");
+		snprintf(err, errlen, "kind: status, delay, reset, garbage, drop_after_commit or reject");
 		return -1;
 	}
+	if (kinds[i].kind == FAULT_REJECT && reject_ok(doc, err, errlen) < 0)
+		return -1;
 	if (int_member(doc, "status", 100, 599, 503, &status) < 0 ||
 	    int_member(doc, "delay_ms", 0, 600000, 1000, &delay_ms) < 0 ||
 	    int_member(doc, "count", 1, 1000000, 1, &count) < 0) {
@@ -118,6 +167,8 @@ int fault_add(const cJSON *doc, char *err, size_t errlen)
 	q->f.kind = kinds[i].kind;
 	q->f.status = (unsigned)status;
 	q->f.delay_ms = (unsigned)delay_ms;
+	if (q->f.kind == FAULT_REJECT)
+		reject_fill(doc, &q->f);
 	q->f.body = body ? strdup(body) : NULL;
 	if (body && !q->f.body) {
 		snprintf(err, errlen, "out of memory");
@@ -142,7 +193,7 @@ void fault_take(const char *method, const char *path, struct fault *out)
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&fault_mu);
 	for (p = &head; (q = *p); p = &q->next) {
-		if (strncmp(path, q->prefix, strlen(q->prefix)) != 0 ||
+		if (q->f.kind == FAULT_REJECT || strncmp(path, q->prefix, strlen(q->prefix)) != 0 ||
 		    (q->method[0] && strcmp(q->method, method) != 0))
 			continue;
 		*out = q->f;
@@ -155,6 +206,33 @@ void fault_take(const char *method, const char *path, struct fault *out)
 		break;
 	}
 	pthread_mutex_unlock(&fault_mu);
+}
+
+/* fault_reject: see hq.h. */
+bool fault_reject(const char *path, const char *type, const char *id, struct val_err *err)
+{
+	struct queued **p, *q;
+	bool hit = false;
+
+	pthread_mutex_lock(&fault_mu);
+	for (p = &head; (q = *p); p = &q->next) {
+		if (q->f.kind != FAULT_REJECT || strncmp(path, q->prefix, strlen(q->prefix)) != 0 ||
+		    strcmp(q->f.record, type) != 0 || (q->f.id[0] && strcmp(q->f.id, id) != 0))
+			continue;
+		hit = true;
+		util_copy(err->code, sizeof(err->code), q->f.code);
+		util_copy(err->field, sizeof(err->field), "");
+		snprintf(err->message, sizeof(err->message), "%s rejected by HQ (an admin reject fault)",
+		         type);
+		if (--q->count == 0) {
+			*p = q->next;
+			free(q->f.body);
+			free(q);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&fault_mu);
+	return hit;
 }
 
 void fault_free(struct fault *f)
@@ -197,6 +275,11 @@ cJSON *fault_list(void)
 		}
 		if (q->f.kind == FAULT_DELAY)
 			cJSON_AddNumberToObject(o, "delay_ms", q->f.delay_ms);
+		if (q->f.kind == FAULT_REJECT) {
+			json_add_str(o, "record", q->f.record);
+			json_add_str(o, "id", q->f.id[0] ? q->f.id : NULL);
+			json_add_str(o, "code", q->f.code);
+		}
 		cJSON_AddItemToArray(arr, o);
 	}
 	pthread_mutex_unlock(&fault_mu);

@@ -40,8 +40,10 @@ int feed_init(void)
 	st_get = db_prepare("SELECT seq, body FROM changes WHERE store = ?1 AND seq > ?2"
 	                    " ORDER BY seq LIMIT ?3");
 	st_count = db_prepare("SELECT count(*) FROM changes");
-	st_cust = db_prepare("SELECT account, store, record FROM customers WHERE id = ?1");
-	st_addrs = db_prepare("SELECT record FROM addresses WHERE customer_id = ?1 ORDER BY id");
+	st_cust = db_prepare("SELECT account, store, record, version, async_id FROM customers"
+	                     " WHERE id = ?1");
+	st_addrs = db_prepare("SELECT record, address_id, async_id FROM addresses"
+	                      " WHERE customer_id = ?1 ORDER BY id");
 	return st_put && st_get && st_count && st_cust && st_addrs ? 0 : -1;
 }
 
@@ -66,23 +68,26 @@ int feed_publish(const char *store, cJSON *change)
 	return rc;
 }
 
-/* address_doc: a stored address record as the feed shows it: its members
- * with "customer" set to {"account": account}. NULL when out of memory. */
-static cJSON *address_doc(const char *record, const char *account)
+/* address_doc: the current row of st_addrs as the feed shows it:
+ * address_id and async_id (null when none), "customer": {"account"},
+ * then the record's other members. NULL when out of memory. */
+static cJSON *address_doc(const char *account)
 {
-	cJSON *stored = cJSON_Parse(record), *out = cJSON_CreateObject(), *ref, *m;
+	cJSON *stored = cJSON_Parse((const char *)sqlite3_column_text(st_addrs, 0));
+	cJSON *out = cJSON_CreateObject(), *ref, *m;
 
-	if (!stored || !out)
+	if (!stored || !out ||
+	    json_add_str(out, "address_id", (const char *)sqlite3_column_text(st_addrs, 1)) < 0 ||
+	    json_add_str(out, "async_id", (const char *)sqlite3_column_text(st_addrs, 2)) < 0)
+		goto fail;
+	ref = cJSON_AddObjectToObject(out, "customer");
+	if (!ref || !cJSON_AddStringToObject(ref, "account", account))
 		goto fail;
 	for (m = stored->child; m; m = m->next) {
-		if (!strcmp(m->string, "customer"))
+		if (!strcmp(m->string, "customer") || !strcmp(m->string, "async_id") ||
+		    !strcmp(m->string, "address_id"))
 			continue;
 		cJSON_AddItemToObject(out, m->string, cJSON_Duplicate(m, true));
-		if (!strcmp(m->string, "async_id")) {
-			ref = cJSON_AddObjectToObject(out, "customer");
-			if (!ref || !cJSON_AddStringToObject(ref, "account", account))
-				goto fail;
-		}
 	}
 	cJSON_Delete(stored);
 	return out;
@@ -93,8 +98,9 @@ fail:
 }
 
 /* feed_publish_customer: the `customer` change of customers row id: its
- * account, its record (with async_id and local_number when it came from a
- * register) and every address HQ holds for it, in acceptance order.
+ * account, version, its record (with async_id, null when HQ made it, and
+ * local_number when it came from a register) and every address HQ holds
+ * for it, in acceptance order; nothing for a customer with no account.
  * Caller holds db_lock inside a transaction. Returns 0 or -1. */
 int feed_publish_customer(int64_t customer_id)
 {
@@ -103,8 +109,12 @@ int feed_publish_customer(int64_t customer_id)
 	int rc = -1;
 
 	sqlite3_bind_int64(st_cust, 1, customer_id);
-	if (sqlite3_step(st_cust) != SQLITE_ROW || sqlite3_column_type(st_cust, 0) == SQLITE_NULL) {
+	if (sqlite3_step(st_cust) != SQLITE_ROW) {
 		db_log_error("customer change");
+		goto cleanup;
+	}
+	if (sqlite3_column_type(st_cust, 0) == SQLITE_NULL) {
+		rc = 0; /* no account yet: the change follows its account_assigned */
 		goto cleanup;
 	}
 	util_copy(account, sizeof(account), (const char *)sqlite3_column_text(st_cust, 0));
@@ -112,17 +122,20 @@ int feed_publish_customer(int64_t customer_id)
 	change = cJSON_CreateObject();
 	cust = cJSON_Parse((const char *)sqlite3_column_text(st_cust, 2));
 	if (!change || !cust || !cJSON_AddStringToObject(change, "type", "customer") ||
-	    !cJSON_AddStringToObject(change, "account", account)) {
+	    !cJSON_AddStringToObject(change, "account", account) ||
+	    !cJSON_AddNumberToObject(change, "version", (double)sqlite3_column_int64(st_cust, 3))) {
 		cJSON_Delete(cust);
 		goto cleanup;
 	}
+	if (!cJSON_GetObjectItemCaseSensitive(cust, "async_id"))
+		json_add_str(cust, "async_id", (const char *)sqlite3_column_text(st_cust, 4));
 	cJSON_AddItemToObject(change, "customer", cust);
 	addrs = cJSON_AddArrayToObject(change, "addresses");
 	if (!addrs)
 		goto cleanup;
 	sqlite3_bind_int64(st_addrs, 1, customer_id);
 	while (sqlite3_step(st_addrs) == SQLITE_ROW) {
-		cJSON *a = address_doc((const char *)sqlite3_column_text(st_addrs, 0), account);
+		cJSON *a = address_doc(account);
 		if (!a)
 			goto cleanup;
 		cJSON_AddItemToArray(addrs, a);

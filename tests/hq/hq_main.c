@@ -195,7 +195,8 @@ static int init_state(const struct options *o)
 
 	snprintf(path, sizeof(path), "%s/hq.db", o->dir);
 	if (db_open(path) < 0 || auth_init(o->dir) < 0 || idem_init() < 0 || feed_init() < 0 ||
-	    batch_init() < 0 || stmt_init() < 0 || admin_init(o->dir) < 0 ||
+	    cust_init() < 0 || upd_init() < 0 || batch_init() < 0 || stmt_init() < 0 ||
+	    admin_init(o->dir) < 0 ||
 	    sync_start(o->mode, o->delay_ms) < 0)
 		return -1;
 	return 0;

@@ -10,8 +10,9 @@
  *                            (member statement_id: the posted one);
  *   409 unknown_transactions listed ids HQ does not hold for this register
  *                            and date (member txn_ids);
- *   409 unsynced_customers   listed transactions whose customer has no
- *                            account yet (member async_ids);
+ *   409 unsynced_references  listed transactions name a customer with no
+ *                            account or an address with no address id
+ *                            yet (members customers, addresses: async ids);
  *   422 totals_mismatch      the list is not every transaction HQ holds for
  *                            the register and date exactly once, or the
  *                            count, sales or per-tender sums (or currency)
@@ -43,8 +44,11 @@ int stmt_init(void)
 	st_by_id = db_prepare("SELECT store, register, posting_id FROM statements WHERE statement_id = ?1");
 	st_by_day = db_prepare("SELECT statement_id FROM statements WHERE store = ?1 AND register = ?2"
 	                       " AND business_date = ?3");
-	st_txn = db_prepare("SELECT c.account, c.async_id, t.customer_id, t.record FROM transactions t"
-	                    " LEFT JOIN customers c ON c.id = t.customer_id WHERE t.txn_id = ?1"
+	st_txn = db_prepare("SELECT c.account, c.async_id, t.customer_id, t.record,"
+	                    " d.address_id, d.async_id, i.address_id, i.async_id FROM transactions t"
+	                    " LEFT JOIN customers c ON c.id = t.customer_id"
+	                    " LEFT JOIN addresses d ON d.id = t.delivery_id"
+	                    " LEFT JOIN addresses i ON i.id = t.invoice_id WHERE t.txn_id = ?1"
 	                    " AND t.store = ?2 AND t.register = ?3 AND t.business_date = ?4");
 	st_day_count = db_prepare("SELECT count(*) FROM transactions WHERE store = ?1 AND register = ?2"
 	                          " AND business_date = ?3");
@@ -219,12 +223,29 @@ static void add_once(cJSON *arr, const char *s)
 	cJSON_AddItemToArray(arr, cJSON_CreateString(s));
 }
 
+/* unsynced_row: adds the current st_txn row's customer without account
+ * to customers and its addresses without address id to addresses. */
+static void unsynced_row(cJSON *customers, cJSON *addresses)
+{
+	if (sqlite3_column_type(st_txn, 2) != SQLITE_NULL &&
+	    sqlite3_column_type(st_txn, 0) == SQLITE_NULL)
+		add_once(customers, (const char *)sqlite3_column_text(st_txn, 1));
+	for (int c = 4; c <= 6; c += 2)
+		if (sqlite3_column_type(st_txn, c) == SQLITE_NULL &&
+		    sqlite3_column_type(st_txn, c + 1) != SQLITE_NULL)
+			add_once(addresses, (const char *)sqlite3_column_text(st_txn, c + 1));
+}
+
 /* check_listed: looks every listed txn up: unknown ones go to unknown,
- * those whose customer has no account to unsynced (async ids, once each),
- * the known ones into *s. Returns 0 or -1. */
+ * the async ids of customers without account and addresses without
+ * address id they name to unsynced's "customers" and "addresses" (once
+ * each), the known ones into *s. Returns 0 or -1. */
 static int check_listed(const cJSON *txns, const char *store, const char *reg, const char *date,
                         const char *currency, cJSON *unknown, cJSON *unsynced, struct sums *s)
 {
+	cJSON *customers = cJSON_GetObjectItemCaseSensitive(unsynced, "customers");
+	cJSON *addresses = cJSON_GetObjectItemCaseSensitive(unsynced, "addresses");
+
 	const cJSON *m;
 
 	cJSON_ArrayForEach(m, txns)
@@ -237,9 +258,7 @@ static int check_listed(const cJSON *txns, const char *store, const char *reg, c
 		if (rc == SQLITE_DONE) {
 			add_once(unknown, m->valuestring);
 		} else if (rc == SQLITE_ROW) {
-			if (sqlite3_column_type(st_txn, 2) != SQLITE_NULL &&
-			    sqlite3_column_type(st_txn, 0) == SQLITE_NULL)
-				add_once(unsynced, (const char *)sqlite3_column_text(st_txn, 1));
+			unsynced_row(customers, addresses);
 			if (add_txn(s, (const char *)sqlite3_column_text(st_txn, 3), currency) < 0)
 				rc = SQLITE_ERROR;
 		}
@@ -304,8 +323,9 @@ int stmt_post(const char *store, const char *reg, const char *body, size_t len,
 	db_done(st_by_day);
 
 	unknown = cJSON_CreateArray();
-	unsynced = cJSON_CreateArray();
-	if (!unknown || !unsynced ||
+	unsynced = cJSON_CreateObject();
+	if (!unknown || !unsynced || !cJSON_AddArrayToObject(unsynced, "customers") ||
+	    !cJSON_AddArrayToObject(unsynced, "addresses") ||
 	    check_listed(txns, store, reg, date, currency, unknown, unsynced, &s) < 0)
 		goto cleanup;
 	if (cJSON_GetArraySize(unknown) > 0) {
@@ -317,12 +337,12 @@ int stmt_post(const char *store, const char *reg, const char *body, size_t len,
 		                   reg, date);
 		goto cleanup;
 	}
-	if (cJSON_GetArraySize(unsynced) > 0) {
-		x = cJSON_CreateObject();
-		cJSON_AddItemToObject(x, "async_ids", unsynced);
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(unsynced, "customers")) > 0 ||
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(unsynced, "addresses")) > 0) {
+		rc = reply_error_x(rp, 409, "unsynced_references", unsynced,
+		                   "some customers or addresses of the listed transactions have no"
+		                   " account or address id yet");
 		unsynced = NULL;
-		rc = reply_error_x(rp, 409, "unsynced_customers", x,
-		                   "some customers of the listed transactions have no account yet");
 		goto cleanup;
 	}
 

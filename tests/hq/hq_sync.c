@@ -2,8 +2,9 @@
  * hq_sync: HQ's customer synchronization job. Each accepted async
  * customer gets an account number, C000001 upwards, in the order HQ
  * accepted them, and the assignment is published to its store's feed as
- * `account_assigned` followed by `customer` (its full record and
- * addresses). When it runs is chosen at start and may be changed by the
+ * `account_assigned`; the same job gives each of its addresses an address
+ * id (`address_assigned`), bumps its version and publishes `customer`
+ * (its full record and addresses). When it runs is chosen at start and may be changed by the
  * admin interface:
  *   immediate  inside the batch's transaction, before its reply is sent;
  *   DELAY_MS   by a thread, DELAY_MS after each customer's acceptance;
@@ -113,7 +114,7 @@ int sync_assign(long max, int64_t due_ms, cJSON *done)
 			break;
 		for (int i = 0; i < n; i++) {
 			char account[24];
-			cJSON *ch;
+			cJSON *ch, *addrs;
 
 			if (sync_next_account(account) < 0)
 				return -1;
@@ -132,13 +133,18 @@ int sync_assign(long max, int64_t due_ms, cJSON *done)
 				cJSON_Delete(ch);
 				return -1;
 			}
+			addrs = NULL;
 			if (done) {
 				cJSON *d = cJSON_CreateObject();
 				json_add_str(d, "async_id", async_ids[i]);
 				json_add_str(d, "account", account);
+				addrs = cJSON_AddArrayToObject(d, "addresses");
 				cJSON_AddItemToArray(done, d);
 			}
-			if (feed_publish(stores[i], ch) < 0 || feed_publish_customer(ids[i]) < 0)
+			/* account_assigned, that job's address_assigned, then the
+			 * customer with its version bumped */
+			if (feed_publish(stores[i], ch) < 0 || cust_assign_addresses(ids[i], addrs) < 0 ||
+			    cust_bump(ids[i]) < 0 || feed_publish_customer(ids[i]) < 0)
 				return -1;
 		}
 		count += n;

@@ -14,17 +14,19 @@ post "$(batches S0001-R01)" S0001-R01 "$(batch "$(customer "$c1")" "$(address "$
 post "$(batches S0001-R02)" S0001-R02 "$(batch "$(customer "$c2" '.local_number = "R02-000001" | .first_name = "Rui"')")"
 get "$F" S0001-R01
 expect_status 200 changes
-eq "$(jb '[.changes[].type] | join(" ")')" "account_assigned customer account_assigned customer" "types"
+eq "$(jb '[.changes[].type] | join(" ")')" "account_assigned address_assigned customer account_assigned customer" "types"
 eq "$(jb '.changes[0] | "\(.async_id) \(.account)"')" "$c1 C000001" "first assignment"
-eq "$(jb '.changes[2] | "\(.async_id) \(.account)"')" "$c2 C000002" "second assignment"
-eq "$(jb '.changes[1].account')" C000001 "customer change account"
-eq "$(jb '.changes[1].customer.async_id')" "$c1" "customer change async_id"
-eq "$(jb '.changes[1].customer.local_number')" R01-000001 "customer change local_number"
-eq "$(jb '.changes[1].customer.email')" ana@example.com "customer change fields"
-eq "$(jb '.changes[1].customer.attributes.loyalty_opt_in')" yes "customer change attributes"
-eq "$(jb '.changes[1].addresses | length')" 1 "customer change addresses"
-eq "$(jb '.changes[1].addresses[0] | "\(.async_id) \(.customer.account) \(.city)"')" "$a1 C000001 Lisboa" "address fields"
-eq "$(jb '.changes[3].addresses | length')" 0 "no addresses"
+eq "$(jb '.changes[3] | "\(.async_id) \(.account)"')" "$c2 C000002" "second assignment"
+eq "$(jb '.changes[1] | "\(.async_id) \(.address_id) \(.account)"')" "$a1 A000001 C000001" "address_assigned"
+eq "$(jb '.changes[2].account')" C000001 "customer change account"
+eq "$(jb '.changes[2].customer.async_id')" "$c1" "customer change async_id"
+eq "$(jb '.changes[2].customer.local_number')" R01-000001 "customer change local_number"
+eq "$(jb '.changes[2].customer.email')" ana@example.com "customer change fields"
+eq "$(jb '.changes[2].customer.attributes.loyalty_opt_in')" yes "customer change attributes"
+eq "$(jb '.changes[2].addresses | length')" 1 "customer change addresses"
+eq "$(jb '.changes[2].addresses[0] | "\(.async_id) \(.address_id) \(.customer.account) \(.city)"')" "$a1 A000001 C000001 Lisboa" "address fields"
+eq "$(jb '.changes[4].addresses | length')" 0 "no addresses"
+eq "$(jb '.changes[2].version | type')" number "customer change version"
 eq "$(jb .more)" false more
 all=$(jq -c .changes <<<"$BODY")
 end=$(jb .next)
@@ -38,11 +40,11 @@ ok "one feed per store, shared by its registers"
 
 # Paging one by one.
 cur="" got="[]"
-for i in 1 2 3 4; do
+for i in 1 2 3 4 5; do
 	get "$F?limit=1&after=$cur" S0001-R01
 	expect_status 200 "page $i"
 	eq "$(jb '.changes | length')" 1 "page $i size"
-	[ $i -lt 4 ] && eq "$(jb .more)" true "page $i more"
+	[ $i -lt 5 ] && eq "$(jb .more)" true "page $i more"
 	got=$(jq -c --argjson p "$(jq -c .changes <<<"$BODY")" '. + $p' <<<"$got")
 	cur=$(jb .next)
 done
@@ -65,9 +67,13 @@ ok "400 for a bad cursor, limit or wait"
 post "$(batches S0001-R02)" S0001-R02 "$(batch "$(address "$a2" "$c1" '.city = "Porto"')")"
 eq "$(jb '.results[0].status')" accepted "address for a synced customer"
 get "$F?after=$cur" S0001-R01
-eq "$(jb '[.changes[].type] | join(" ")')" customer "a customer change"
-eq "$(jb '.changes[0].customer.async_id')" "$c1" "with its async_id"
-eq "$(jb '[.changes[0].addresses[].city] | join(" ")')" "Lisboa Porto" "with both addresses"
+v0=$(jq -r '.[2].version' <<<"$all")
+eq "$(jb '[.changes[].type] | join(" ")')" "address_assigned customer" "address id at once, then a customer change"
+eq "$(jb '.changes[0] | "\(.async_id) \(.address_id) \(.account)"')" "$a2 A000002 C000001" "address_assigned at once"
+eq "$(jb '.changes[1].customer.async_id')" "$c1" "with its async_id"
+eq "$(jb '[.changes[1].addresses[].city] | join(" ")')" "Lisboa Porto" "with both addresses"
+[ "$(jb '.changes[1].version')" -gt "$v0" ] || fail "the version did not grow"
+eq "$(jb '[.changes[1].addresses[].primary] | join(" ")')" "false true" "the new primary delivery address demoted the earlier one"
 cur=$(jb .next)
 ok "customer change when a synced customer gets an address"
 
@@ -77,7 +83,7 @@ eq "$acct" C000003 "HQ customer account"
 admin customer "{\"account\":\"$acct\",\"customer\":{\"email\":\"new@example.com\"}}" >/dev/null
 get "$F?after=$cur" S0001-R02
 eq "$(jb '[.changes[].type] | join(" ")')" "customer customer" "two customer changes"
-eq "$(jb '.changes[0].customer | has("async_id")')" false "no async_id for an HQ customer"
+eq "$(jb '.changes[0].customer.async_id')" null "async_id null for an HQ customer"
 eq "$(jb '.changes[0] | "\(.account) \(.customer.organization_name) \(.addresses[0].city)"')" "C000003 Loja HQ Braga" "HQ customer"
 eq "$(jb '.changes[1].customer.email')" new@example.com "changed at HQ"
 ok "customer changes for customers made or changed at HQ"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # POST .../statements: 201 with posting_id P000001 upwards; the same
 # statement_id again (any key) 201 with the original posting_id; 409
-# unsynced_customers (async_ids), unknown_transactions (txn_ids: not
+# unsynced_references (customers, addresses), unknown_transactions (txn_ids: not
 # uploaded, another register's, another date's), already_posted
 # (statement_id of the posted one); 422 totals_mismatch (count, sales,
 # by_tender, a transaction left out or listed twice); 400 for a malformed
@@ -23,9 +23,10 @@ list='["S0001-R01-000001","S0001-R01-000002","S0001-R01-000003"]'
 sid=$(uuid) key=$(uuid)
 good=$(statement "$sid" $D "$list" 3 3897 '{"cash": 1299, "card": 2598}')
 post "$S1" S0001-R01 "$good" "$key"
-expect_error 409 unsynced_customers "customer without account"
-eq "$(jb '.error.async_ids | join(" ")')" "$c1" "unsynced async_ids"
-ok "409 unsynced_customers"
+expect_error 409 unsynced_references "customer without account"
+eq "$(jb '.error.customers | join(" ")')" "$c1" "unsynced customers"
+eq "$(jb '.error.addresses | length')" 0 "unsynced addresses"
+ok "409 unsynced_references"
 
 admin assign >/dev/null
 post "$S1" S0001-R01 "$good" "$key"
