@@ -157,6 +157,11 @@ struct eod_post_outcome {
 	bool all_synced_here;     /* EOD_UNSYNCED: every record HQ named is synced here */
 };
 
+/* Reads HQ's reply r to the POST of *s into *o (result, posting id, code,
+ * message, the ids HQ named): no store, no network; eod_post acts on it.
+ * Exposed for the fuzz harness (tests/fuzz). */
+void eod_read_reply(const struct eod_stmt *s, const struct hq_response *r, struct eod_post_outcome *o);
+
 /* POSTs the stored body of *s under its key and records HQ's answer:
  * 201 -> state posted with the posting id; 409 already_posted and 422 ->
  * state refused with the code and a message naming both statement ids;

@@ -185,8 +185,8 @@ static const char *const migrations[] = {
 	/* maybe_sent: 1 when this row came from a restored backup while not
 	 * known to have reached HQ (common/restore.c): the lost database may
 	 * have sent it, so an edit of it must travel as an update. */
-	"ALTER TABLE customer ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE address ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;",
+	("ALTER TABLE customer ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE address ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
