@@ -273,6 +273,18 @@ void store_release(struct store *st, sqlite3_stmt *s)
 	sqlite3_finalize(s);
 }
 
+int store_step(struct store *st, sqlite3_stmt *s, const char *what, struct pa_err *e)
+{
+	int step = sqlite3_step(s);
+
+	if (step == SQLITE_ROW)
+		return 1;
+	if (step == SQLITE_DONE)
+		return 0;
+	store_fail(st, e, what);
+	return -1;
+}
+
 int store_bind_text(sqlite3_stmt *s, int idx, const char *v)
 {
 	return v ? sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, idx);

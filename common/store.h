@@ -75,6 +75,11 @@ int store_meta_set(struct store *st, const char *key, const char *value, struct 
  * the life of the store. Give it back with store_release, never finalize. */
 sqlite3_stmt *store_stmt(struct store *st, const char *sql, struct pa_err *e);
 
+/* Steps s once: 1 when it gave a row, 0 when it is done, -1 with *e
+ * filled (EX_IOERR, ...) when the step failed: a failed read must never
+ * pass for "not found". */
+int store_step(struct store *st, sqlite3_stmt *s, const char *what, struct pa_err *e);
+
 /* Resets and unbinds a statement from store_stmt (finalizes one that did
  * not fit the cache). NULL is fine. */
 void store_release(struct store *st, sqlite3_stmt *s);
