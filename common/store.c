@@ -201,6 +201,10 @@ int store_fail(struct store *st, struct pa_err *e, const char *what)
 	int rc = st && st->db ? sqlite3_extended_errcode(st->db) : SQLITE_ERROR;
 	const char *msg = st && st->db ? sqlite3_errmsg(st->db) : "no database";
 
+	/* SQLite says "disk I/O error" for a write or a mapping that failed
+	 * for want of space: the system's errno tells. */
+	if (st && st->db && (rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(st->db) == ENOSPC)
+		rc = SQLITE_FULL;
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -400,6 +404,32 @@ static int create_file(const char *path, struct pa_err *e)
 	return 0;
 }
 
+/* Whether path's write-ahead log was lost: its -shm index says the log
+ * holds committed frames (isInit and mxFrame > 0 in the first header,
+ * either byte order) but path-wal is gone (deleted or never copied along
+ * after a crash). Opening would silently go back to the last checkpoint
+ * and lose acknowledged records. */
+static bool wal_lost(const char *path)
+{
+	char shm[1100], wal[1100];
+	unsigned char h[48];
+	struct stat sb;
+	uint32_t frames;
+	FILE *f;
+	bool lost = false;
+
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &sb) == 0 || errno != ENOENT || !(f = fopen(shm, "rbe")))
+		return false;
+	if (fread(h, 1, sizeof(h), f) == sizeof(h) && h[12] == 1) {
+		memcpy(&frames, h + 16, sizeof(frames)); /* native order, as SQLite writes it */
+		lost = frames > 0;
+	}
+	fclose(f);
+	return lost;
+}
+
 int store_open(const char *path, bool create, struct store **out, struct pa_err *e)
 {
 	struct store *st = NULL;
@@ -434,6 +464,13 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 		/* Marked read-only: refuse even for root, who could write it. */
 		rc = err_set(e, EX_IOERR, "database_readonly", NULL, "database %s is read-only (mode %04o)", path,
 		             (unsigned)(sb.st_mode & 07777));
+		goto cleanup;
+	}
+	if (wal_lost(path)) {
+		rc = err_set(e, EX_IOERR, "database_unreadable", NULL,
+		             "database %s lost its write-ahead log (%s-wal is missing while %s-shm says it held "
+		             "records): opening it would drop them; restore the latest backup or find the -wal file",
+		             path, path, path);
 		goto cleanup;
 	}
 	st = calloc(1, sizeof(*st));
