@@ -1,7 +1,9 @@
 # posagent: one make for everything. `make` builds, `make test` runs every
-# test, `make deps` installs the Debian packages, `make demo` tells the story.
+# test, `make deps` installs the Debian packages, `make demo` tells the story,
+# `make deb` builds the Debian package (debian/, with debhelper), `make install
+# DESTDIR= PREFIX=` installs the agent (what debian/rules calls).
 # Quiet unless V=1. SANITIZE=1 builds with ASan+UBSan into build/asan.
-VERSION   := 0.1.0
+VERSION   := 0.2.0
 CC        ?= cc
 SANITIZE  ?=
 ifeq ($(SANITIZE),1)
@@ -24,7 +26,8 @@ CPPFLAGS  += -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DPOSAGENT_VERSION='"$(V
 ALLCFLAGS  = $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS)
 LDFLAGS   += $(SANFLAGS) -Wl,--as-needed -Wl,-z,relro,-z,now
 # The CLI links only what every command uses; libcurl is loaded at run
-# time by common/hqclient.c when a command talks to HQ (start-up cost).
+# time by common/hqclient.c when a command talks to HQ, and libsystemd by
+# common/svc.c when systemd runs the service (start-up cost).
 AGENT_LIBS := -lsqlite3 -lcjson -linih -lz -ldl -lpthread -lm
 HQ_LIBS    := -lmicrohttpd -lgnutls -lsqlite3 -lcjson -lz -lpthread -lm
 TEST_LIBS  := -lcmocka $(AGENT_LIBS)
@@ -104,7 +107,8 @@ fuzz:
 DEB_PKGS := build-essential pkg-config clang libsqlite3-dev libcurl4-openssl-dev \
             libcjson-dev libcmocka-dev libinih-dev libmicrohttpd-dev libgnutls28-dev \
             zlib1g-dev sqlite3 gnutls-bin curl ca-certificates procps man-db jq \
-            dpkg-dev lintian systemd hyperfine libfuzzer-14-dev libclang-rt-14-dev
+            dpkg-dev lintian systemd hyperfine debhelper libsystemd-dev \
+            systemd-container debootstrap libfuzzer-14-dev libclang-rt-14-dev
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -115,6 +119,12 @@ deps:
 test: all $(UNIT_BIN) $(FUZZ_REPLAY)
 	$(Q)BUILD=$(BUILD) tests/run $(UNIT_BIN) $(FUZZ_REPLAY)
 
+# The package under a real systemd: tests/systemd boots a Debian 12 machine
+# with systemd-nspawn (its root made once by debootstrap and cached in
+# /var/cache/posagent-test); each script SKIPs where nspawn cannot run.
+test-systemd: all
+	$(Q)BUILD=$(BUILD) TESTS="$(wildcard tests/systemd/[0-9]*.sh)" tests/run
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/demo
@@ -122,14 +132,40 @@ demo: deps
 bench: all
 	$(Q)BUILD=$(BUILD) tests/bench/run
 
-deb: all
-	$(Q)BUILD=$(BUILD) VERSION=$(VERSION) packaging/build-deb
+# The .deb, by dpkg-buildpackage on a copy of the tree (the binary in it is
+# built there, with Debian's flags): $(BUILD)/posagent_$(VERSION)_ARCH.deb.
+deb:
+	$(Q)BUILD=$(BUILD) VERSION=$(VERSION) packaging/make-deb
+
+# What the package holds, under DESTDIR. PREFIX is where the program goes
+# (default /usr/local); the configuration goes to SYSCONFDIR (/etc) and the
+# unit to UNITDIR (/lib/systemd/system), whose ExecStart= names PREFIX.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# The search engineer's completion file; installed once it exists.
+BASHCOMP   := $(wildcard packaging/posagent.bash-completion)
+install: $(BUILD)/posagent
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(SYSCONFDIR)/posagent $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/posagent $(DESTDIR)$(PREFIX)/bin/posagent
+	sed 's/^\(\.TH POSAGENT 1 [0-9-]*\) "posagent [^"]*"/\1 "posagent $(VERSION)"/' packaging/posagent.1 \
+		>$(DESTDIR)$(PREFIX)/share/man/man1/posagent.1
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man1/posagent.1
+	install -m 0644 packaging/posagent.conf $(DESTDIR)$(SYSCONFDIR)/posagent/posagent.conf
+	sed -e 's|/usr/bin/posagent|$(PREFIX)/bin/posagent|g' -e 's|/etc/posagent/|$(SYSCONFDIR)/posagent/|g' \
+		packaging/posagent.service >$(DESTDIR)$(UNITDIR)/posagent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/posagent.service
+ifneq ($(BASHCOMP),)
+	install -D -m 0644 $(BASHCOMP) $(DESTDIR)$(BASHCOMPDIR)/posagent
+endif
 
 clean:
 	rm -rf build
 
 FORCE:
-.PHONY: all deps test demo bench deb clean fuzz fuzz-bins FORCE
+.PHONY: all deps test test-systemd demo bench deb install clean fuzz fuzz-bins FORCE
 .SECONDARY:
 
 -include $(COMMON_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(HQ_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) \

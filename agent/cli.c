@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/log.h"
 #include "common/util.h"
 
 int cli_config(struct cli *c, struct pa_err *e)
@@ -75,7 +76,10 @@ int cli_fail(struct cli *c, const struct pa_err *e)
 		cli_print_json(doc);
 		cJSON_Delete(doc);
 	}
-	fprintf(stderr, "posagent: %s\n", msg);
+	if (log_to_journal()) /* the journal adds the tag: "<3>message" */
+		fprintf(stderr, "%s%s\n", log_prefix(LOG_PRIO_ERR), msg);
+	else
+		fprintf(stderr, "posagent: %s\n", msg);
 	return e->status;
 }
 

@@ -19,11 +19,12 @@ static const char *const syn_create =
 	"posagent customer create [--kind person|organization] [--first-name F] [--last-name L]"
 	" [--organization NAME] [--email E] [--phone P] [--language TAG] [--attr KEY=VALUE]..."
 	" | --from-json FILE|-";
-static const char *const syn_edit = "posagent customer edit CUSTOMER [same options as create]";
+static const char *const syn_edit =
+	"posagent customer edit CUSTOMER [same options as create] | --discard-update";
 static const char *const syn_addr =
 	"posagent customer address add CUSTOMER --line1 L --city C --postal-code P --country CC"
 	" [--line2 L] [--region R] [--purpose home|delivery|invoice] [--primary]\n"
-	"       posagent customer address edit ADDRESS [same options]";
+	"       posagent customer address edit ADDRESS [same options] [--no-primary] | --discard-update";
 static const char *const syn_all =
 	"posagent customer create|edit|show|list|search|address ... (--help on each)";
 
@@ -38,6 +39,7 @@ static const char *s_of(const cJSON *o, const char *name)
 static void print_address(const cJSON *a, const char *indent)
 {
 	const cJSON *le = cJSON_GetObjectItemCaseSensitive(a, "last_error");
+	const cJSON *ue = cJSON_GetObjectItemCaseSensitive(a, "update_error");
 	const char *state = s_of(a, "state");
 
 	printf("%s%s  %s%s  %s%s%s, %s %s%s%s, %s  [%s]\n", indent,
@@ -46,12 +48,30 @@ static void print_address(const cJSON *a, const char *indent)
 	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")) ? ", primary" : "", s_of(a, "line1"),
 	       *s_of(a, "line2") ? ", " : "", s_of(a, "line2"), s_of(a, "postal_code"), s_of(a, "city"),
 	       *s_of(a, "region") ? ", " : "", s_of(a, "region"), s_of(a, "country"),
-	       strcmp(state, "rejected") == 0   ? "Needs attention"
+	       strcmp(state, "rejected") == 0 || cJSON_IsObject(ue) ? "Needs attention"
+	       : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "pending_update")) ? "Changes pending sync"
 	       : strcmp(state, "synced") == 0   ? s_of(a, "address_id")
 	       : strcmp(state, "uploaded") == 0 ? "at HQ"
 	                                        : "Pending sync");
 	if (cJSON_IsObject(le))
 		printf("%s  last HQ error: %s: %s\n", indent, s_of(le, "code"), s_of(le, "message"));
+	if (cJSON_IsObject(ue))
+		printf("%s  HQ refused the change: %s: %s; edit the address again, or --discard-update\n", indent,
+		       s_of(ue, "code"), s_of(ue, "message"));
+}
+
+/* The label of a customer: its state's, unless an edit of it travels
+ * ("Changes pending sync") or HQ refused one ("Needs attention"). */
+static const char *cust_label(const cJSON *cu)
+{
+	const char *acc = s_of(cu, "account");
+
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(cu, "update_error")))
+		return "Needs attention";
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cu, "pending_update")) &&
+	    strcmp(s_of(cu, "state"), "rejected") != 0)
+		return "Changes pending sync";
+	return cli_state_label(s_of(cu, "state"), *acc ? acc : NULL);
 }
 
 /* The customer's name for a person: "first last", or the organization. */
@@ -74,8 +94,9 @@ static void print_customer(const cJSON *cu)
 	char name[512];
 
 	name_of(cu, name, sizeof(name));
-	printf("%s  %s\n", *s_of(cu, "local_number") ? s_of(cu, "local_number") : acc,
-	       cli_state_label(s_of(cu, "state"), *acc ? acc : NULL));
+	const cJSON *ue = cJSON_GetObjectItemCaseSensitive(cu, "update_error");
+
+	printf("%s  %s\n", *s_of(cu, "local_number") ? s_of(cu, "local_number") : acc, cust_label(cu));
 	printf("  async id:      %s\n", *s_of(cu, "async_id") ? s_of(cu, "async_id") : "(made at HQ)");
 	printf("  account:       %s\n", *acc ? acc : "(none yet)");
 	printf("  state:         %s\n", s_of(cu, "state"));
@@ -91,6 +112,11 @@ static void print_customer(const cJSON *cu)
 	printf("  created at:    %s\n", s_of(cu, "created_at"));
 	if (cJSON_IsObject(le))
 		printf("  last HQ error: %s: %s\n", s_of(le, "code"), s_of(le, "message"));
+	if (cJSON_IsObject(ue))
+		printf("  changes:       Needs attention: HQ refused the change: %s: %s;"
+		       " edit again, or --discard-update\n", s_of(ue, "code"), s_of(ue, "message"));
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cu, "pending_update")))
+		printf("  changes:       Changes pending sync\n");
 	if (cJSON_GetArraySize(addrs) > 0) {
 		printf("  addresses:\n");
 		cJSON_ArrayForEach(it, addrs)
@@ -101,12 +127,11 @@ static void print_customer(const cJSON *cu)
 /* A customer on one line, for list and search. */
 static void print_line(const cJSON *cu)
 {
-	const char *acc = s_of(cu, "account");
 	char name[512];
 
 	name_of(cu, name, sizeof(name));
-	printf("%-12s %-16s %-28s %-28s %s\n", *s_of(cu, "local_number") ? s_of(cu, "local_number") : "-",
-	       cli_state_label(s_of(cu, "state"), *acc ? acc : NULL), name, s_of(cu, "email"), s_of(cu, "phone"));
+	printf("%-12s %-20s %-28s %-28s %s\n", *s_of(cu, "local_number") ? s_of(cu, "local_number") : "-",
+	       cust_label(cu), name, s_of(cu, "email"), s_of(cu, "phone"));
 }
 
 /* Options of create and edit. */
@@ -120,15 +145,17 @@ static const struct option cust_opts[] = {
 	{"language", required_argument, NULL, 'g'},
 	{"attr", required_argument, NULL, 'a'},
 	{"from-json", required_argument, NULL, 'F'},
+	{"discard-update", no_argument, NULL, 'D'},
 	{"json", no_argument, NULL, 'j'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
 /* Reads create/edit options into rec (HQ-API names). *from_json gets the
- * --from-json FILE. Returns 0, a usage status, or -1 for --help. */
+ * --from-json FILE, *discard --discard-update (NULL: not allowed).
+ * Returns 0, a usage status, or -1 for --help. */
 static int parse_customer_opts(struct cli *c, int argc, char **argv, const char *syn, cJSON *rec,
-                               const char **from_json)
+                               const char **from_json, bool *discard)
 {
 	int ch;
 
@@ -144,6 +171,11 @@ static int parse_customer_opts(struct cli *c, int argc, char **argv, const char 
 		case 'p': field = "phone"; break;
 		case 'g': field = "language"; break;
 		case 'F': *from_json = optarg; continue;
+		case 'D':
+			if (!discard)
+				return cli_usage(c, syn, "unknown option: --discard-update");
+			*discard = true;
+			continue;
 		case 'j': c->json = true; continue;
 		case 'h': printf("usage: %s\n", syn); return -1;
 		case 'a': {
@@ -204,7 +236,7 @@ static int do_create(struct cli *c, int argc, char **argv)
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	rc = parse_customer_opts(c, argc, argv, syn_create, rec, &from);
+	rc = parse_customer_opts(c, argc, argv, syn_create, rec, &from, NULL);
 	if (rc) {
 		rc = rc < 0 ? 0 : rc;
 		goto cleanup;
@@ -259,10 +291,11 @@ static int do_edit(struct cli *c, int argc, char **argv)
 	const char *from = NULL;
 	struct store *st = NULL;
 	struct pa_err e;
+	bool discard = false;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	rc = parse_customer_opts(c, argc, argv, syn_edit, rec, &from);
+	rc = parse_customer_opts(c, argc, argv, syn_edit, rec, &from, &discard);
 	if (rc) {
 		rc = rc < 0 ? 0 : rc;
 		goto cleanup;
@@ -284,11 +317,16 @@ static int do_edit(struct cli *c, int argc, char **argv)
 			goto fail;
 		}
 	}
-	if (cJSON_GetArraySize(rec) == 0) {
+	if (discard && (from || cJSON_GetArraySize(rec) > 0)) {
+		rc = cli_usage(c, syn_edit, "--discard-update takes no field option");
+		goto cleanup;
+	}
+	if (!discard && cJSON_GetArraySize(rec) == 0) {
 		rc = cli_usage(c, syn_edit, "nothing to change: give at least one field option");
 		goto cleanup;
 	}
-	if ((rc = cli_open(c, &st, &e)) || (rc = cust_edit(st, argv[optind], rec, &doc, &e)))
+	if ((rc = cli_open(c, &st, &e)) ||
+	    (rc = discard ? cust_discard_update(st, argv[optind], &doc, &e) : cust_edit(st, argv[optind], rec, &doc, &e)))
 		goto fail;
 	if (c->json)
 		cli_print_json(doc);
@@ -398,11 +436,12 @@ static int do_address(struct cli *c, int argc, char **argv)
 		{"city", required_argument, NULL, 'c'}, {"region", required_argument, NULL, 'r'},
 		{"postal-code", required_argument, NULL, 'p'}, {"country", required_argument, NULL, 'C'},
 		{"purpose", required_argument, NULL, 'u'}, {"primary", no_argument, NULL, 'P'},
+		{"no-primary", no_argument, NULL, 'N'}, {"discard-update", no_argument, NULL, 'D'},
 		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	cJSON *rec = cJSON_CreateObject(), *doc = NULL;
 	struct store *st = NULL;
 	struct pa_err e;
-	bool add;
+	bool add, discard = false;
 	int ch, rc = 0;
 
 	memset(&e, 0, sizeof(e));
@@ -426,9 +465,11 @@ static int do_address(struct cli *c, int argc, char **argv)
 		case 'C': field = "country"; break;
 		case 'u': field = "purpose"; break;
 		case 'P':
+		case 'N':
 			cJSON_DeleteItemFromObjectCaseSensitive(rec, "primary");
-			cJSON_AddTrueToObject(rec, "primary");
+			cJSON_AddBoolToObject(rec, "primary", ch == 'P');
 			continue;
+		case 'D': discard = true; continue;
 		case 'j': c->json = true; continue;
 		case 'h': printf("usage: %s\n", syn_addr); goto cleanup;
 		default:
@@ -443,13 +484,18 @@ static int do_address(struct cli *c, int argc, char **argv)
 		               optind >= argc ? (add ? "CUSTOMER" : "ADDRESS") : argv[argc - 1]);
 		goto cleanup;
 	}
-	if (!add && cJSON_GetArraySize(rec) == 0) {
+	if (discard && (add || cJSON_GetArraySize(rec) > 0)) {
+		rc = cli_usage(c, syn_addr, add ? "--discard-update is for address edit" : "--discard-update takes no field option");
+		goto cleanup;
+	}
+	if (!add && !discard && cJSON_GetArraySize(rec) == 0) {
 		rc = cli_usage(c, syn_addr, "nothing to change: give at least one field option");
 		goto cleanup;
 	}
 	if ((rc = cli_open(c, &st, &e)))
 		goto fail;
-	rc = add ? addr_add(st, argv[optind], rec, &doc, &e) : addr_edit(st, argv[optind], rec, &doc, &e);
+	rc = add ? addr_add(st, argv[optind], rec, &doc, &e)
+	     : discard ? addr_discard_update(st, argv[optind], &doc, &e) : addr_edit(st, argv[optind], rec, &doc, &e);
 	if (rc)
 		goto fail;
 	if (c->json)

@@ -31,7 +31,9 @@
 #include <unistd.h>
 
 #include "agent/cli.h"
+#include "agent/retain_view.h"
 #include "common/diag.h"
+#include "common/update.h"
 #include "common/util.h"
 
 #define DOCTOR_STEP_MS 3000       /* longest wait for one network step */
@@ -133,9 +135,11 @@ __attribute__((format(printf, 3, 4))) static const char *hintf(char *buf, size_t
 
 /* ---- local files ------------------------------------------------------------ */
 
-/* token_file: present, a regular file, not open to others, owned by this
- * user (root may run doctor for the service user), holding a token. *usable
- * gets whether a client can read a token from it. */
+/* token_file: present, a regular file, not open to others, holding a
+ * token, and owned by root (the packaged way, README: root:posagent 0640,
+ * read through the group by the service and the POS user) or by this
+ * user; root may run doctor for anyone. *usable gets whether a client can
+ * read a token from it. */
 static void check_token(struct doctor *d, const struct cfg *cfg, bool *usable)
 {
 	struct stat sb;
@@ -146,7 +150,7 @@ static void check_token(struct doctor *d, const struct cfg *cfg, bool *usable)
 	*usable = false;
 	if (stat(cfg->token_file, &sb) != 0) {
 		add(d, "token_file", FAIL,
-		    hintf(hint, sizeof(hint), "put the token HQ issued for %s/%s in %s (chmod 600, owned by the service user)",
+		    hintf(hint, sizeof(hint), "put the token HQ issued for %s/%s in %s (install -o root -g posagent -m 0640)",
 		          cfg->store, cfg->reg, cfg->token_file),
 		    "%s: %s", cfg->token_file, strerror(errno));
 		return;
@@ -172,16 +176,16 @@ static void check_token(struct doctor *d, const struct cfg *cfg, bool *usable)
 	owner = pw ? pw->pw_name : "?";
 	if (sb.st_mode & 0007) {
 		add(d, "token_file", FAIL,
-		    hintf(hint, sizeof(hint), "chmod o-rwx %s (e.g. chmod 600), and ask HQ for a new token if others "
+		    hintf(hint, sizeof(hint), "chmod o-rwx %s (e.g. chmod 640), and ask HQ for a new token if others "
 		          "may have read it", cfg->token_file),
 		    "%s is open to others (mode %04o, owner %s)", cfg->token_file, (unsigned)(sb.st_mode & 07777),
 		    owner);
 		return;
 	}
-	if (sb.st_uid != geteuid() && geteuid() != 0) {
+	if (sb.st_uid != geteuid() && sb.st_uid != 0 && geteuid() != 0) {
 		add(d, "token_file", WARN,
-		    hintf(hint, sizeof(hint), "chown the file to the user posagent runs as (now uid %u)",
-		          (unsigned)geteuid()),
+		    hintf(hint, sizeof(hint), "chown root:posagent %s && chmod 0640 %s (or give it to uid %u)",
+		          cfg->token_file, cfg->token_file, (unsigned)geteuid()),
 		    "%s is owned by %s (uid %u), not by this user", cfg->token_file, owner, (unsigned)sb.st_uid);
 		return;
 	}
@@ -549,7 +553,11 @@ static struct store *check_database(struct doctor *d, const struct cfg *cfg)
 		    "%s passes quick_check but is open to others (mode %04o)", cfg->database,
 		    (unsigned)(sb.st_mode & 07777));
 	} else {
-		add(d, "database", PASS, NULL, "%s passes quick_check", cfg->database);
+		struct retain_view v;
+		char size[400] = "";
+		if (retain_view_read(st, cfg->keep_days, time(NULL), &v, &e) == 0)
+			retain_view_line(&v, size, sizeof(size));
+		add(d, "database", PASS, NULL, "%s passes quick_check%s%s", cfg->database, size[0] ? "; " : "", size);
 	}
 	s = store_prepare(st, "PRAGMA journal_mode", &e);
 	if (s && sqlite3_step(s) == SQLITE_ROW && store_col_text(s, 0) && strcmp(store_col_text(s, 0), "wal") == 0)
@@ -612,6 +620,18 @@ static int rej_line(void *ctx, const struct diag_rejected *r)
 	return 0;
 }
 
+/* upd_list_rejected callback: appends "KIND ID update UPDATE_ID CODE". */
+static int upd_rej_line(void *ctx, const struct upd_rejected_rec *r)
+{
+	struct rej_text *t = ctx;
+	size_t used = strlen(t->buf);
+
+	snprintf(t->buf + used, sizeof(t->buf) - used, "%s%s %s update %s %s", t->shown ? ", " : "", r->kind, r->id,
+	         r->update_id, r->code);
+	t->shown++;
+	return 0;
+}
+
 /* diag_flagged callback: keeps the first flagged batch's description. */
 static int flag_line(void *ctx, const struct diag_flagged *f)
 {
@@ -628,7 +648,7 @@ static void check_queue(struct doctor *d, struct store *st, const struct cfg *cf
 	struct diag_waiting w;
 	struct rej_text t;
 	struct pa_err e;
-	int64_t total;
+	int64_t total, upd_total = 0;
 	char span[32];
 
 	memset(&e, 0, sizeof(e));
@@ -663,14 +683,15 @@ static void check_queue(struct doctor *d, struct store *st, const struct cfg *cf
 		    cfg->waiting_warn, cfg->waiting_fail);
 	}
 	memset(&t, 0, sizeof(t));
-	if (diag_rejected(st, 3, rej_line, &t, &total, &e) != 0)
+	if (diag_rejected(st, 3, rej_line, &t, &total, &e) != 0 ||
+	    upd_list_rejected(st, 2, upd_rej_line, &t, &upd_total, &e) != 0)
 		add(d, "rejected", FAIL, "see the database line above", "cannot read rejected records: %s", e.message);
-	else if (total == 0)
+	else if ((total += upd_total) == 0)
 		add(d, "rejected", PASS, NULL, "no record waits for a person");
 	else
 		add(d, "rejected", WARN,
 		    "a person must correct them: `posagent status` lists them, `posagent customer show ID` says why, "
-		    "`posagent customer edit ID` corrects a customer",
+		    "`posagent customer edit ID` corrects a customer (or drops a refused change with --discard-update)",
 		    "%lld record%s HQ rejected: %s%s", (long long)total, total == 1 ? "" : "s", t.buf,
 		    total > t.shown ? ", ..." : "");
 	memset(&t, 0, sizeof(t));

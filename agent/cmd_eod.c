@@ -621,9 +621,9 @@ static int check(struct eod_run *r, const struct eod_gate *g)
 	}
 	if (eod_ready(g)) {
 		util_copy(r->result, sizeof(r->result), "ready");
-		snprintf(text, sizeof(text), "%s is ready to post: %lld customers synced, %lld transactions uploaded%s",
-		         g->date, (long long)g->customers, (long long)g->txns,
-		         g->stmt_state[0] ? " (statement frozen)" : "");
+		snprintf(text, sizeof(text), "%s is ready to post: %lld customers%s synced, %lld transactions uploaded%s",
+		         g->date, (long long)(g->customers + g->addresses), g->addresses ? " and addresses" : "",
+		         (long long)g->txns, g->stmt_state[0] ? " (statement frozen)" : "");
 		return finish(r, g, 0, NULL, text, NULL);
 	}
 	util_copy(r->result, sizeof(r->result), "blocked");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent/cli.h"
+#include "common/retain.h"
 
 int cmd_init(struct cli *c, int argc, char **argv)
 {
@@ -13,6 +14,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	struct pa_err e;
 	struct store *st = NULL;
 	int ch, rc;
+	bool converted = false;
 
 	memset(&e, 0, sizeof(e));
 	opterr = 0;
@@ -27,8 +29,13 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage(c, syn, "unexpected argument: %s", argv[optind]);
-	if ((rc = cli_config(c, &e)) || (rc = store_open(c->cfg.database, true, &st, &e)))
+	if ((rc = cli_config(c, &e)) || (rc = store_open(c->cfg.database, true, &st, &e)) ||
+	    (rc = ret_vacuum_setup(st, &converted, &e))) {
+		store_close(st);
 		return cli_fail(c, &e);
+	}
+	if (converted && !c->json)
+		printf("database %s now gives freed space back (auto_vacuum = incremental)\n", c->cfg.database);
 	if (c->json) {
 		cJSON *doc = cJSON_CreateObject();
 		cJSON_AddStringToObject(doc, "database", c->cfg.database);

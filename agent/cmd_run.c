@@ -8,18 +8,24 @@
  *   downloader - long-polls HQ's changes and applies them.
  * The main thread only waits for signals: SIGTERM/SIGINT stop both within
  * 2 s (transfers and sleeps poll the stop flag), SIGHUP re-reads the
- * configuration and restarts the threads with it.
+ * configuration and restarts the threads with it. Under systemd it tells
+ * the manager how things stand (common/svc.h: READY, RELOADING, STATUS,
+ * WATCHDOG). `run --check` checks what a start would and exits: the unit's
+ * ExecReload= runs it first, so a broken configuration fails the reload.
  */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/cli.h"
 #include "common/log.h"
 #include "common/pjob.h"
+#include "common/retain.h"
+#include "common/svc.h"
 #include "common/util.h"
 
 static int got_term, got_hup; /* set by the main thread from sigtimedwait */
@@ -29,6 +35,7 @@ struct worker {
 	const struct cfg *cfg;
 	volatile sig_atomic_t *stop; /* set by main: end now */
 	int rc;                      /* local failure status, 0 when none */
+	volatile int running;        /* its store and HQ client are open */
 	volatile int done;           /* the thread has returned */
 	pthread_t thread;
 };
@@ -61,6 +68,23 @@ static int64_t data_version(struct store *st)
 	return v;
 }
 
+/* [retention]: once at start, then hourly, between upload passes. */
+static void retention_tick(struct worker *w, struct store *st, double *last)
+{
+	struct ret_plan done;
+	struct pa_err e;
+	double now = util_mono();
+
+	if (w->cfg->keep_days <= 0 || (*last > 0 && now - *last < 3600))
+		return;
+	*last = now;
+	if (ret_apply(st, w->cfg->keep_days, time(NULL), w->stop, &done, &e))
+		log_warn("retention: %s", e.message);
+	else if (done.txns || done.days)
+		log_info("retention: dropped %lld transactions of %lld posted days before %s", (long long)done.txns,
+		         (long long)done.days, done.cutoff);
+}
+
 static void *uploader(void *arg)
 {
 	struct worker *w = arg;
@@ -69,10 +93,11 @@ static void *uploader(void *arg)
 	struct pjob j;
 	struct pa_err e;
 	int64_t seen = -1;
-	double last_pass = 0;
+	double last_pass = 0, last_retention = 0;
 
 	if ((w->rc = open_both(w, &st, &hq)))
 		goto cleanup;
+	w->running = 1;
 	while (!*w->stop) {
 		int64_t v = data_version(st);
 		double now = util_mono();
@@ -84,7 +109,9 @@ static void *uploader(void *arg)
 				log_warn("upload: %s", e.message);
 				util_sleep(1, w->stop);
 			}
+			retention_tick(w, st, &last_retention);
 			seen = data_version(st); /* our own commits are not news */
+			svc_publish(st);
 			continue;
 		}
 		util_sleep(0.25, w->stop);
@@ -94,6 +121,55 @@ cleanup:
 	store_close(st);
 	w->done = 1;
 	return NULL;
+}
+
+/* What a start needs, checked once: the configuration, the database, and
+ * the [hq] settings with the token and CA files (an HQ client is made and
+ * freed; nothing is sent). Returns 0 or the status with *e. */
+static int start_checks(struct cli *c, volatile sig_atomic_t *stop, struct pa_err *e)
+{
+	struct store *st = NULL;
+	struct hq_client *probe = NULL;
+	int rc;
+
+	if (!(rc = cli_open(c, &st, e)))
+		rc = cli_hq(c, stop, &probe, e);
+	store_close(st);
+	hq_client_free(probe);
+	return rc;
+}
+
+/* SIGHUP: re-reads the configuration into c->cfg, or keeps the old one
+ * and puts why in refused (a one-line message; "" when reloaded). */
+static void reload(struct cli *c, char *refused, size_t len)
+{
+	struct cli fresh = *c;
+	struct pa_err e;
+	char msg[512];
+
+	memset(&e, 0, sizeof(e));
+	refused[0] = '\0';
+	svc_reloading();
+	if (cli_config(&fresh, &e) || cfg_check_hq(&fresh.cfg, msg, sizeof(msg))) {
+		snprintf(refused, len, "%s", e.message[0] ? e.message : msg);
+		log_error("SIGHUP: configuration not reloaded, keeping the old one: %s", refused);
+	} else {
+		c->cfg = fresh.cfg;
+		log_info("configuration reloaded");
+	}
+}
+
+/* Tells systemd once both workers run: READY=1 the first time, after a
+ * reload READY=1 with the reload's outcome. */
+static void tell_ready(const struct worker *up, const struct worker *down, int *told, const char *refused)
+{
+	if (*told || !up->running || !down->running)
+		return;
+	if (refused == NULL)
+		svc_ready();
+	else
+		svc_reloaded(refused[0] ? refused : NULL);
+	*told = 1;
 }
 
 static void *downloader(void *arg)
@@ -106,6 +182,7 @@ static void *downloader(void *arg)
 
 	if ((w->rc = open_both(w, &st, &hq)))
 		goto cleanup;
+	w->running = 1;
 	while (!*w->stop) {
 		pjob_init(&j, st, hq, w->cfg, w->stop);
 		if (pjob_pull(&j, w->cfg->long_poll, &e)) {
@@ -124,22 +201,28 @@ cleanup:
 
 int cmd_run(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	const char *syn = "posagent run";
+	static const struct option opts[] = {
+		{"check", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	const char *syn = "posagent run [--check]";
 	static volatile sig_atomic_t stop_threads;
 	struct worker up, down;
-	struct store *st = NULL;
-	struct hq_client *probe = NULL;
 	struct pa_err e;
 	sigset_t sigs;
-	int ch, rc = 0;
+	char refused[512];
+	const char *reloaded = NULL; /* NULL: first start; else the reload's outcome */
+	int ch, rc = 0, told, check = 0;
 
 	memset(&e, 0, sizeof(e));
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h') {
-			printf("usage: %s\nThe service: uploads and downloads until SIGTERM.\n", syn);
+			printf("usage: %s\nThe service: uploads and downloads until SIGTERM.\n"
+			       "  --check  check what a start needs (configuration, database, [hq]) and exit\n", syn);
 			return 0;
+		}
+		if (ch == 'C') {
+			check = 1;
+			continue;
 		}
 		return cli_usage(c, syn, "unknown option: %s", argv[optind - 1]);
 	}
@@ -154,13 +237,16 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* Check everything once before starting: a broken setup exits at once
-	 * with its code (systemd shows why). */
-	if ((rc = cli_open(c, &st, &e)) || (rc = cli_hq(c, &stop_threads, &probe, &e))) {
-		store_close(st);
+	 * with its code (systemd shows why: the start fails, STATUS= says it). */
+	if ((rc = start_checks(c, &stop_threads, &e))) {
+		if (!check)
+			svc_failed(rc, e.message);
 		return cli_fail(c, &e);
 	}
-	store_close(st);
-	hq_client_free(probe);
+	if (check) {
+		printf("configuration %s: ready to run\n", c->cfg.path);
+		return 0;
+	}
 	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
 	for (;;) {
 		stop_threads = 0;
@@ -170,36 +256,34 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		up.stop = down.stop = &stop_threads;
 		pthread_create(&up.thread, NULL, uploader, &up);
 		pthread_create(&down.thread, NULL, downloader, &down);
+		told = 0;
 		while (!got_term && !got_hup && !up.done && !down.done) {
 			struct timespec tick = {0, 500000000}; /* to notice a worker's end */
-			int sig = sigtimedwait(&sigs, NULL, &tick);
+			int sig;
+			tell_ready(&up, &down, &told, reloaded);
+			if (told)
+				svc_watchdog();
+			sig = sigtimedwait(&sigs, NULL, &tick);
 			if (sig == SIGHUP)
 				got_hup = 1;
 			else if (sig == SIGINT || sig == SIGTERM)
 				got_term = 1;
 		}
 		stop_threads = 1;
+		if (got_term)
+			svc_stopping();
 		pthread_join(up.thread, NULL);
 		pthread_join(down.thread, NULL);
 		if (got_term)
 			break;
 		if (!got_hup) { /* a worker ended on its own: let systemd restart us */
-			log_warn("service stopping after a local failure");
+			log_error("service stopping after a local failure");
+			svc_failed(up.rc ? up.rc : down.rc ? down.rc : 1, "stopped after a local failure (see the log)");
 			return up.rc ? up.rc : down.rc ? down.rc : 1;
 		}
 		got_hup = 0;
-		{
-			struct cli fresh = *c;
-			char msg[512];
-			if (cli_config(&fresh, &e) || cfg_check_hq(&fresh.cfg, msg, sizeof(msg))) {
-				log_warn("SIGHUP: configuration not reloaded, keeping the old one: %s",
-				         e.message[0] ? e.message : msg);
-				memset(&e, 0, sizeof(e));
-			} else {
-				c->cfg = fresh.cfg;
-				log_info("configuration reloaded");
-			}
-		}
+		reload(c, refused, sizeof(refused));
+		reloaded = refused;
 	}
 	log_info("service stopped");
 	return up.rc ? up.rc : down.rc;

@@ -17,7 +17,9 @@
 #include <time.h>
 
 #include "agent/cli.h"
+#include "agent/retain_view.h"
 #include "common/diag.h"
+#include "common/update.h"
 #include "common/util.h"
 
 #define JSON_MAX_LIST 1000 /* rejected records, open dates in --json */
@@ -51,6 +53,11 @@ static int add_rejected(void *ctx, const struct diag_rejected *r)
 	return list_add(ctx, r);
 }
 
+static int add_upd_rejected(void *ctx, const struct upd_rejected_rec *r)
+{
+	return list_add(ctx, r);
+}
+
 static int add_date(void *ctx, const struct diag_date *d)
 {
 	return list_add(ctx, d);
@@ -69,10 +76,14 @@ struct report {
 	struct diag_meta meta;
 	struct list rejected;   /* struct diag_rejected */
 	int64_t rejected_total;
+	struct list upd_rejected; /* struct upd_rejected_rec: refused edits (issue 12) */
+	int64_t upd_rejected_total;
 	struct list dates;      /* struct diag_date */
 	int64_t dates_total;
 	struct list flagged;    /* struct diag_flagged */
 	int64_t flagged_total;
+	long keep_days;          /* [retention], set before report_read */
+	struct retain_view size; /* the database's size, what retention frees */
 };
 
 /* Reads the report from st (max list entries each). Returns 0 or a status
@@ -87,10 +98,13 @@ static int report_read(struct store *st, size_t max, struct report *r, struct pa
 	if ((rc = diag_count(st, &r->counts, e)) || (rc = diag_oldest_waiting(st, &r->oldest, e)) ||
 	    (rc = diag_meta(st, &r->meta, e)) ||
 	    (rc = diag_rejected(st, max, add_rejected, &r->rejected, &r->rejected_total, e)) ||
+	    (rc = upd_list_rejected(st, max, add_upd_rejected, &r->upd_rejected, &r->upd_rejected_total, e)) ||
 	    (rc = diag_open_dates(st, max, add_date, &r->dates, &r->dates_total, e)) ||
-	    (rc = diag_flagged(st, add_flagged, &r->flagged, &r->flagged_total, e)))
+	    (rc = diag_flagged(st, add_flagged, &r->flagged, &r->flagged_total, e)) ||
+	    (rc = retain_view_read(st, r->keep_days, r->now, &r->size, e)))
 		goto cleanup;
 	if ((r->rejected.n < max && (int64_t)r->rejected.n < r->rejected_total) ||
+	    (r->upd_rejected.n < max && (int64_t)r->upd_rejected.n < r->upd_rejected_total) ||
 	    (r->dates.n < max && (int64_t)r->dates.n < r->dates_total) ||
 	    (int64_t)r->flagged.n < r->flagged_total)
 		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
@@ -103,6 +117,7 @@ cleanup:
 static void report_free(struct report *r)
 {
 	free(r->rejected.v);
+	free(r->upd_rejected.v);
 	free(r->dates.v);
 	free(r->flagged.v);
 }
@@ -118,7 +133,8 @@ static void add_opt(cJSON *o, const char *name, const char *text)
 
 /* The --json document of AGENT.md's status shape (plus a few members:
  * oldest_waiting.state, .local_number and .customer_state, rejected[].local_number,
- * open_dates[].transactions_not_uploaded and .statement, flagged_batches). */
+ * open_dates[].transactions_not_uploaded and .statement, flagged_batches, and
+ * database: its size and what [retention] would free). */
 static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 {
 	static const char *const groups[DIAG_NKINDS] = {"customers", "addresses", "transactions"};
@@ -164,6 +180,16 @@ static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 		add_opt(o, "local_number", x->local_number);
 		cJSON_AddItemToArray(a, o);
 	}
+	for (size_t i = 0; i < r->upd_rejected.n; i++) {
+		const struct upd_rejected_rec *x = (const struct upd_rejected_rec *)r->upd_rejected.v + i;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", x->kind);
+		cJSON_AddStringToObject(o, "id", x->id);
+		add_opt(o, "code", x->code);
+		add_opt(o, "local_number", x->local_number);
+		cJSON_AddStringToObject(o, "update_id", x->update_id);
+		cJSON_AddItemToArray(a, o);
+	}
 	a = cJSON_AddArrayToObject(doc, "open_dates");
 	for (size_t i = 0; i < r->dates.n; i++) {
 		const struct diag_date *d = (const struct diag_date *)r->dates.v + i;
@@ -185,6 +211,7 @@ static cJSON *report_json(const struct cfg *cfg, const struct report *r)
 		cJSON_AddStringToObject(o, "reason", f->reason);
 		cJSON_AddItemToArray(a, o);
 	}
+	retain_view_json(doc, &r->size);
 	return doc;
 }
 
@@ -273,12 +300,18 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 		printf("next retry       %s\n", buf);
 	}
 	printf("\n");
-	if (r->rejected_total == 0) {
+	if (r->rejected_total + r->upd_rejected_total == 0) {
 		printf("rejected         none\n");
 	} else {
+		int64_t all = r->rejected_total + r->upd_rejected_total;
 		printf("rejected         %lld record%s HQ refused, waiting for a person"
 		       " (`posagent customer show` says why):\n",
-		       (long long)r->rejected_total, r->rejected_total == 1 ? "" : "s");
+		       (long long)all, all == 1 ? "" : "s");
+		for (size_t i = 0; i < r->upd_rejected.n && i < TEXT_MAX_LIST; i++) {
+			const struct upd_rejected_rec *x = (const struct upd_rejected_rec *)r->upd_rejected.v + i;
+			printf("  %s %s (update %s) of customer %s: %s; edit it again, or `--discard-update`\n", x->kind,
+			       x->id, x->update_id, x->local_number[0] ? x->local_number : "-", x->code);
+		}
 		for (size_t i = 0; i < r->rejected.n && i < TEXT_MAX_LIST; i++) {
 			const struct diag_rejected *x = (const struct diag_rejected *)r->rejected.v + i;
 			if (x->kind == DIAG_CUSTOMER)
@@ -324,6 +357,11 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 			printf("  batch %s (%lld records): %s\n", f->batch_id, (long long)f->records, f->reason);
 		}
 	}
+	{
+		char line[512];
+		retain_view_line(&r->size, line, sizeof(line));
+		printf("database         %s\n", line);
+	}
 }
 
 /* posagent status [--json]: the report above, from the local database.
@@ -342,6 +380,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	memset(&e, 0, sizeof(e));
 	memset(&r, 0, sizeof(r));
 	r.rejected.size = sizeof(struct diag_rejected);
+	r.upd_rejected.size = sizeof(struct upd_rejected_rec);
 	r.dates.size = sizeof(struct diag_date);
 	r.flagged.size = sizeof(struct diag_flagged);
 	opterr = 0;
@@ -357,7 +396,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage(c, syn, "unexpected argument: %s", argv[optind]);
-	if ((rc = cli_open(c, &st, &e)) || (rc = report_read(st, c->json ? JSON_MAX_LIST : TEXT_MAX_LIST, &r, &e))) {
+	if (!(rc = cli_open(c, &st, &e)))
+		r.keep_days = c->cfg.keep_days;
+	if (rc || (rc = report_read(st, c->json ? JSON_MAX_LIST : TEXT_MAX_LIST, &r, &e))) {
 		rc = cli_fail(c, &e);
 		goto cleanup;
 	}

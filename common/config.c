@@ -43,6 +43,7 @@ static const struct key keys[] = {
 	L("eod", "timeout", eod_timeout),
 	L("doctor", "waiting_warn", waiting_warn),
 	L("doctor", "waiting_fail", waiting_fail),
+	L("retention", "keep_days", keep_days),
 };
 
 struct parse_ctx {
@@ -67,6 +68,7 @@ void cfg_defaults(struct cfg *c)
 	c->eod_timeout = 900;
 	c->waiting_warn = 3600;
 	c->waiting_fail = 86400;
+	c->keep_days = 90;
 }
 
 /* Parses a whole decimal number. Returns 0, or -1 when v is not one. */
@@ -297,7 +299,8 @@ int cfg_check_values(const struct cfg *c, char *err, size_t errlen)
 	    in_range(c->long_poll, 0, 60, "[sync] long_poll", err, errlen) ||
 	    in_range(c->eod_timeout, 0, 7 * 86400, "[eod] timeout", err, errlen) ||
 	    in_range(c->waiting_warn, 1, 30 * 86400, "[doctor] waiting_warn", err, errlen) ||
-	    in_range(c->waiting_fail, 1, 30 * 86400, "[doctor] waiting_fail", err, errlen))
+	    in_range(c->waiting_fail, 1, 30 * 86400, "[doctor] waiting_fail", err, errlen) ||
+	    in_range(c->keep_days, 0, 36500, "[retention] keep_days", err, errlen))
 		return -1;
 	if (c->waiting_fail < c->waiting_warn) {
 		snprintf(err, errlen, "[doctor] waiting_fail (%ld) must not be below waiting_warn (%ld)", c->waiting_fail,

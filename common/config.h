@@ -40,6 +40,8 @@ struct cfg {
 	/* [doctor] */
 	long waiting_warn;              /* seconds */
 	long waiting_fail;              /* seconds */
+	/* [retention] */
+	long keep_days;                 /* posted days kept; 0 keeps all */
 	/* A bad value outside [agent] (a non-number, say) does not stop the
 	 * commands that never talk to HQ: it is kept here and reported by
 	 * cfg_check_hq() (and by doctor). "" when none. */

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/record.h"
+#include "common/update.h"
 #include "common/util.h"
 #include "common/validate.h"
 
@@ -145,9 +146,13 @@ static int add_addresses(struct store *st, int64_t id, cJSON *doc, struct pa_err
 	if (!s)
 		return e->status;
 	sqlite3_bind_int64(s, 1, id);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW)
-		cJSON_AddItemToArray(arr, addr_doc(s));
-	if (step != SQLITE_DONE)
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *a = addr_doc(s);
+		cJSON_AddItemToArray(arr, a);
+		if ((rc = upd_decorate(st, UPD_ADDRESS, sqlite3_column_int64(s, 0), a, e)))
+			break;
+	}
+	if (!rc && step != SQLITE_DONE)
 		rc = store_fail(st, e, "read addresses");
 	store_release(st, s);
 	return rc;
@@ -164,14 +169,15 @@ int cust_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
 		return e->status;
 	sqlite3_bind_int64(s, 1, id);
 	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
+	if (step == SQLITE_ROW) {
 		doc = cust_doc(s);
-	else if (step == SQLITE_DONE)
+		rc = upd_decorate(st, UPD_CUSTOMER, id, doc, e);
+	} else if (step == SQLITE_DONE)
 		rc = err_set(e, EX_DATAERR, "unknown_customer", "customer", "no such customer");
 	else
 		rc = store_fail(st, e, "read customer");
 	store_release(st, s);
-	if (!rc && (rc = add_addresses(st, id, doc, e)) != 0) {
+	if (rc || (rc = add_addresses(st, id, doc, e)) != 0) {
 		cJSON_Delete(doc);
 		doc = NULL;
 	}
@@ -452,28 +458,6 @@ cleanup:
 	return rc;
 }
 
-/* Checks that a record in state/batch may be changed by a person, dropping
- * an unsent batch that holds it. Inside a write transaction. */
-static int editable(struct store *st, const char *what, const char *state, int64_t batch, struct pa_err *e)
-{
-	int64_t sent = 0;
-	int rc;
-
-	if (strcmp(state, "rejected") == 0)
-		return 0;
-	if (strcmp(state, "pending") != 0)
-		return err_set(e, EX_DATAERR, "not_editable", NULL,
-		               "this %s is already at HQ (state %s): changes are made at HQ", what, state);
-	if (batch == 0)
-		return 0;
-	if ((rc = store_query_i(st, "SELECT sent FROM batch WHERE id = ?1", batch, 0, 0, &sent, e)))
-		return rc;
-	if (sent)
-		return err_set(e, EX_DATAERR, "in_flight", NULL,
-		               "this %s is in a batch being sent to HQ; try again once HQ has answered", what);
-	return rec_batch_release(st, batch, e);
-}
-
 /* Applies changes onto rec: a null or "" clears, anything else replaces;
  * attributes merge key by key ("" or null removes a key). */
 static void apply_changes(cJSON *rec, const cJSON *changes)
@@ -501,67 +485,122 @@ static void apply_changes(cJSON *rec, const cJSON *changes)
 	}
 }
 
+/* Writes the customer fields of rec to row id; its state is record.c's
+ * (rec_corrected for a correction of the record itself). */
+static int write_cust(struct store *st, int64_t id, const cJSON *rec, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st,
+		"UPDATE customer SET kind = ?3, first_name = ?4, last_name = ?5, organization_name = ?6,"
+		" email = ?7, phone = ?8, language = ?9, attributes = ?10, search_name = ?11, phone_digits = ?12,"
+		" updated_at = unixepoch() WHERE id = ?1", e);
+	int rc = 0;
+
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, id);
+	bind_fields(s, rec);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, e, "update customer");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Reads state and batch of customer id. */
+static int cust_state(struct store *st, int64_t id, char *state, size_t n, int64_t *batch, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT state, batch_id FROM customer WHERE id = ?1", e);
+	int rc = 0;
+
+	state[0] = '\0';
+	*batch = 0;
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		util_copy(state, n, store_col_text(s, 0));
+		*batch = sqlite3_column_int64(s, 1);
+	} else {
+		rc = store_fail(st, e, "read customer");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int cust_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **out, struct pa_err *e)
 {
 	struct val_err ve;
-	sqlite3_stmt *s = NULL;
-	cJSON *rec = NULL;
+	cJSON *rec = NULL, *before = NULL;
 	char state[16] = "";
 	int64_t id = 0, batch = 0;
+	bool in_place = false, queued = false;
 	int rc;
 
 	*out = NULL;
 	if ((rc = store_begin(st, true, e)))
 		return rc;
-	if ((rc = cust_resolve(st, ref, &id, e)))
+	if ((rc = cust_resolve(st, ref, &id, e)) || (rc = cust_state(st, id, state, sizeof(state), &batch, e)) ||
+	    (rc = upd_in_place(st, state, batch, &in_place, e)) || (rc = cust_record(st, id, &rec, e)))
 		goto cleanup;
-	s = store_prepare(st, "SELECT state, batch_id FROM customer WHERE id = ?1", e);
-	if (!s) {
-		rc = e->status;
-		goto cleanup;
-	}
-	sqlite3_bind_int64(s, 1, id);
-	switch (store_step(st, s, "read customer", e)) {
-	case 1:
-		util_copy(state, sizeof(state), store_col_text(s, 0));
-		batch = sqlite3_column_int64(s, 1);
-		break;
-	case -1:
-		rc = e->status;
+	if (!in_place && cJSON_GetObjectItemCaseSensitive(changes, "kind")) {
+		rc = err_set(e, EX_DATAERR, "invalid_record", "kind",
+		             "kind: cannot change once HQ holds the customer (state %s)", state);
 		goto cleanup;
 	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if ((rc = editable(st, "customer", state, batch, e)) || (rc = cust_record(st, id, &rec, e)))
-		goto cleanup;
+	before = cJSON_Duplicate(rec, 1);
 	apply_changes(rec, changes);
 	if (val_customer(rec, &ve) != 0) {
 		rc = val_fail(e, &ve);
 		goto cleanup;
 	}
-	s = store_prepare(st,
-		"UPDATE customer SET kind = ?3, first_name = ?4, last_name = ?5, organization_name = ?6,"
-		" email = ?7, phone = ?8, language = ?9, attributes = ?10, search_name = ?11, phone_digits = ?12"
-		" WHERE id = ?1", e);
-	if (!s) {
-		rc = e->status;
-		goto cleanup;
-	}
-	sqlite3_bind_int64(s, 1, id);
-	bind_fields(s, rec);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		rc = store_fail(st, e, "update customer");
-		goto cleanup;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if ((rc = rec_corrected(st, REC_CUSTOMER, id, e)) || (rc = store_commit(st, e)))
+	if (in_place && !(rc = write_cust(st, id, rec, e)))
+		rc = rec_corrected(st, REC_CUSTOMER, id, e);
+	else if (!in_place && !(rc = upd_queue(st, UPD_CUSTOMER, id, id, before, rec, &queued, e)) && queued)
+		rc = write_cust(st, id, rec, e);
+	/* Corrected in place: HQ does not hold it, so its create carries every
+	 * edit and no update of it goes up (folded). */
+	if (!rc && in_place)
+		rc = upd_fold(st, UPD_CUSTOMER, id, e);
+	if (rc || (rc = store_commit(st, e)))
 		goto cleanup;
 	rc = cust_get(st, id, out, e);
 cleanup:
-	sqlite3_finalize(s);
 	store_rollback(st);
 	cJSON_Delete(rec);
+	cJSON_Delete(before);
+	return rc;
+}
+
+int cust_discard_update(struct store *st, const char *ref, cJSON **out, struct pa_err *e)
+{
+	cJSON *restored = NULL;
+	int64_t id = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_begin(st, true, e)))
+		return rc;
+	if ((rc = cust_resolve(st, ref, &id, e)) || (rc = upd_discard(st, UPD_CUSTOMER, id, &restored, e)) ||
+	    (rc = write_cust(st, id, restored, e)) || (rc = store_commit(st, e)))
+		goto cleanup;
+	rc = cust_get(st, id, out, e);
+cleanup:
+	store_rollback(st);
+	cJSON_Delete(restored);
+	return rc;
+}
+
+int cust_overlay(struct store *st, int64_t id, struct pa_err *e)
+{
+	cJSON *hq = NULL, *show = NULL;
+	int rc;
+
+	if ((rc = cust_record(st, id, &hq, e)) || (rc = upd_overlay(st, UPD_CUSTOMER, id, hq, &show, e)))
+		goto cleanup;
+	if (show)
+		rc = write_cust(st, id, show, e);
+cleanup:
+	cJSON_Delete(hq);
+	cJSON_Delete(show);
 	return rc;
 }
 
@@ -575,7 +614,8 @@ static int collect(struct store *st, sqlite3_stmt *s, cJSON **out, struct pa_err
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		cJSON *doc = cust_doc(s);
 		cJSON_AddItemToArray(arr, doc);
-		if ((rc = add_addresses(st, sqlite3_column_int64(s, 0), doc, e)))
+		if ((rc = upd_decorate(st, UPD_CUSTOMER, sqlite3_column_int64(s, 0), doc, e)) ||
+		    (rc = add_addresses(st, sqlite3_column_int64(s, 0), doc, e)))
 			break;
 	}
 	if (!rc && step != SQLITE_DONE)
@@ -704,9 +744,13 @@ static int addr_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
 		return e->status;
 	sqlite3_bind_int64(s, 1, id);
 	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
+	if (step == SQLITE_ROW) {
 		*out = addr_doc(s);
-	else if (step == SQLITE_DONE)
+		if ((rc = upd_decorate(st, UPD_ADDRESS, id, *out, e))) {
+			cJSON_Delete(*out);
+			*out = NULL;
+		}
+	} else if (step == SQLITE_DONE)
 		rc = err_set(e, EX_DATAERR, "unknown_address", "address", "no such address");
 	else /* a failed read is no "not found" (it was 65; an I/O error is 74) */
 		rc = store_fail(st, e, "read address");
@@ -776,67 +820,154 @@ cleanup:
 	return rc;
 }
 
+/* The fields of address row id as an HQ-API address record (no ids, no
+ * customer): purpose, primary, line1, line2, city, region, postal_code,
+ * country; null fields left out. */
+static int addr_record(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
+{
+	static const char *const keep[] = {"purpose", "primary", "line1", "line2", "city", "region",
+	                                   "postal_code", "country"};
+	cJSON *doc = NULL, *rec;
+	int rc;
+
+	*out = NULL;
+	if ((rc = addr_get(st, id, &doc, e)))
+		return rc;
+	rec = cJSON_CreateObject();
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, keep[i]);
+		if (v && !cJSON_IsNull(v))
+			cJSON_AddItemToObject(rec, keep[i], cJSON_Duplicate(v, 1));
+	}
+	cJSON_Delete(doc);
+	*out = rec;
+	return 0;
+}
+
+/* Writes the address fields of rec to row id (its state is record.c's).
+ * An address that is primary demotes the customer's other primary address
+ * of its purpose, here only: a demotion never travels. */
+static int write_addr(struct store *st, int64_t id, const cJSON *rec, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st,
+		"UPDATE address SET purpose = ?3, is_primary = ?4, line1 = ?5, line2 = ?6, city = ?7, region = ?8,"
+		" postal_code = ?9, country = ?10, updated_at = unixepoch() WHERE id = ?1", e);
+	int rc = 0;
+
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, id);
+	bind_addr(s, rec);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, e, "update address");
+	sqlite3_finalize(s);
+	return rc ? rc : demote(st, id, e);
+}
+
+/* Finds address ADDRESS ref (its async id or HQ's address id): row,
+ * customer, state, batch. */
+static int addr_find(struct store *st, const char *ref, int64_t *id, int64_t *cid, char *state, size_t n,
+                     int64_t *batch, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT id, customer_id, state, batch_id FROM address"
+	                                    " WHERE async_id = ?1 OR address_id = ?1", e);
+	int rc = 0, step;
+
+	*id = 0;
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, ref, -1, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		*cid = sqlite3_column_int64(s, 1);
+		util_copy(state, n, store_col_text(s, 2));
+		*batch = sqlite3_column_int64(s, 3);
+	} else if (step == SQLITE_DONE) {
+		rc = err_set(e, EX_DATAERR, "unknown_address", "address",
+		             "no address here has the async id or address id \"%.80s\"", ref);
+	} else {
+		rc = store_fail(st, e, "find address");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int addr_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **out, struct pa_err *e)
 {
-	sqlite3_stmt *s = NULL;
-	cJSON *doc = NULL;
+	cJSON *rec = NULL, *before = NULL;
 	char state[16] = "";
-	int64_t id = 0, batch = 0;
+	int64_t id = 0, cid = 0, batch = 0;
+	bool in_place = false, queued = false;
 	int rc;
 
 	*out = NULL;
 	if ((rc = store_begin(st, true, e)))
 		return rc;
-	s = store_prepare(st, "SELECT id, state, batch_id FROM address WHERE async_id = ?1 OR address_id = ?1", e);
-	if (!s) {
-		rc = e->status;
+	if ((rc = addr_find(st, ref, &id, &cid, state, sizeof(state), &batch, e)) ||
+	    (rc = upd_in_place(st, state, batch, &in_place, e)) || (rc = addr_record(st, id, &rec, e)))
+		goto cleanup;
+	before = cJSON_Duplicate(rec, 1);
+	apply_changes(rec, changes);
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "primary"))) {
+		cJSON_DeleteItemFromObjectCaseSensitive(rec, "primary");
+		cJSON_AddFalseToObject(rec, "primary");
+	}
+	if ((rc = check_addr(rec, e)))
+		goto cleanup;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "primary")) &&
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "purpose"))) {
+		rc = err_set(e, EX_DATAERR, "invalid_address", "primary", "primary: a primary address needs a purpose");
 		goto cleanup;
 	}
-	sqlite3_bind_text(s, 1, ref, -1, SQLITE_STATIC);
-	switch (store_step(st, s, "find address", e)) {
-	case 1:
-		id = sqlite3_column_int64(s, 0);
-		util_copy(state, sizeof(state), store_col_text(s, 1));
-		batch = sqlite3_column_int64(s, 2);
-		break;
-	case -1:
-		rc = e->status;
-		goto cleanup;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (!id) {
-		rc = err_set(e, EX_DATAERR, "unknown_address", "address", "no address here has the async id or address id \"%.80s\"", ref);
-		goto cleanup;
-	}
-	if ((rc = editable(st, "address", state, batch, e)) || (rc = addr_get(st, id, &doc, e)))
-		goto cleanup;
-	cJSON_DeleteItemFromObjectCaseSensitive(doc, "customer");
-	cJSON_DeleteItemFromObjectCaseSensitive(doc, "state");
-	cJSON_DeleteItemFromObjectCaseSensitive(doc, "last_error");
-	cJSON_DeleteItemFromObjectCaseSensitive(doc, "async_id");
-	apply_changes(doc, changes);
-	if ((rc = check_addr(doc, e)))
-		goto cleanup;
-	s = store_prepare(st,
-		"UPDATE address SET purpose = ?3, is_primary = ?4, line1 = ?5, line2 = ?6, city = ?7, region = ?8,"
-		" postal_code = ?9, country = ?10 WHERE id = ?1", e);
-	if (!s) {
-		rc = e->status;
-		goto cleanup;
-	}
-	sqlite3_bind_int64(s, 1, id);
-	bind_addr(s, doc);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		rc = store_fail(st, e, "update address");
-		goto cleanup;
-	}
-	if ((rc = rec_corrected(st, REC_ADDRESS, id, e)) || (rc = demote(st, id, e)) || (rc = store_commit(st, e)))
+	if (in_place && !(rc = write_addr(st, id, rec, e)))
+		rc = rec_corrected(st, REC_ADDRESS, id, e);
+	else if (!in_place && !(rc = upd_queue(st, UPD_ADDRESS, id, cid, before, rec, &queued, e)) && queued)
+		rc = write_addr(st, id, rec, e);
+	if (!rc && in_place)
+		rc = upd_fold(st, UPD_ADDRESS, id, e);
+	if (rc || (rc = store_commit(st, e)))
 		goto cleanup;
 	rc = addr_get(st, id, out, e);
 cleanup:
-	sqlite3_finalize(s);
 	store_rollback(st);
-	cJSON_Delete(doc);
+	cJSON_Delete(rec);
+	cJSON_Delete(before);
+	return rc;
+}
+
+int addr_discard_update(struct store *st, const char *ref, cJSON **out, struct pa_err *e)
+{
+	cJSON *restored = NULL;
+	char state[16];
+	int64_t id = 0, cid = 0, batch = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_begin(st, true, e)))
+		return rc;
+	if ((rc = addr_find(st, ref, &id, &cid, state, sizeof(state), &batch, e)) ||
+	    (rc = upd_discard(st, UPD_ADDRESS, id, &restored, e)) || (rc = write_addr(st, id, restored, e)) ||
+	    (rc = store_commit(st, e)))
+		goto cleanup;
+	rc = addr_get(st, id, out, e);
+cleanup:
+	store_rollback(st);
+	cJSON_Delete(restored);
+	return rc;
+}
+
+int addr_overlay(struct store *st, int64_t id, struct pa_err *e)
+{
+	cJSON *hq = NULL, *show = NULL;
+	int rc;
+
+	if ((rc = addr_record(st, id, &hq, e)) || (rc = upd_overlay(st, UPD_ADDRESS, id, hq, &show, e)))
+		goto cleanup;
+	if (show)
+		rc = write_addr(st, id, show, e);
+cleanup:
+	cJSON_Delete(hq);
+	cJSON_Delete(show);
 	return rc;
 }

@@ -27,10 +27,13 @@ int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out,
                 struct pa_err *e);
 
 /* Applies the fields of changes (HQ-API names; a null or "" value clears
- * an optional field) to CUSTOMER ref. Allowed while pending and not in a
- * batch already sent (an unsent batch holding it is dropped, to be frozen
- * again), or rejected (then pending again, same async id). *out: the
- * customer document. */
+ * an optional field) to CUSTOMER ref, in any state. While pending and not
+ * in a batch already sent (an unsent batch holding it is dropped, to be
+ * frozen again), or rejected (then pending again, same async id), the
+ * record itself is corrected; otherwise the change is applied here and
+ * queued as a customer_update (common/update; "kind" is then refused).
+ * An invalid result is EX_DATAERR with nothing stored. *out: the customer
+ * document. */
 int cust_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **out, struct pa_err *e);
 
 /* Finds CUSTOMER ref by async id, local number or account. Unknown:
@@ -57,7 +60,21 @@ void cust_search_name(const cJSON *rec, char *out, size_t n);
  * ref. *out: the address document. */
 int addr_add(struct store *st, const char *ref, const cJSON *fields, cJSON **out, struct pa_err *e);
 
-/* Corrects address ADDRESS (its async id) on the same terms as cust_edit. */
+/* Corrects address ADDRESS (its async id) on the same terms as cust_edit;
+ * "primary" true needs a purpose and demotes the customer's other primary
+ * address of that purpose (here only). */
 int addr_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **out, struct pa_err *e);
+
+/* --discard-update of CUSTOMER ref / ADDRESS ref: drops its update that
+ * has not gone up (pending or rejected) and shows HQ's values again (with
+ * any update already sent on top). EX_DATAERR no_update when none. */
+int cust_discard_update(struct store *st, const char *ref, cJSON **out, struct pa_err *e);
+int addr_discard_update(struct store *st, const char *ref, cJSON **out, struct pa_err *e);
+
+/* After the download stored HQ's values in customer row id / address row
+ * id (inside its write transaction): keeps them as the base and shows
+ * the register's living updates on top (common/update). */
+int cust_overlay(struct store *st, int64_t id, struct pa_err *e);
+int addr_overlay(struct store *st, int64_t id, struct pa_err *e);
 
 #endif

@@ -7,6 +7,7 @@
 #include "common/customer.h"
 #include "common/log.h"
 #include "common/record.h"
+#include "common/update.h"
 #include "common/util.h"
 #include "common/validate.h"
 
@@ -106,12 +107,68 @@ static int addresses(struct store *st, int64_t id, const cJSON *list, struct pa_
 	}
 	if ((rc = store_exec_ii(st, "DELETE FROM address WHERE customer_id = ?1 AND removed = 2 AND origin = 'hq'"
 	                            " AND NOT EXISTS (SELECT 1 FROM txn WHERE delivery_address_id = address.id"
-	                            " OR invoice_address_id = address.id)", id, 0, e)))
+	                            " OR invoice_address_id = address.id) AND NOT EXISTS (SELECT 1 FROM record_update u"
+	                            " WHERE u.kind = 'address_update' AND u.row = address.id)", id, 0, e)))
 		return rc;
 	return store_exec_ii(st, "UPDATE address SET removed = 1 WHERE customer_id = ?1 AND removed = 2", id, 0, e);
 }
 
-/* customer: upsert by async_id when present, else by account; HQ wins. */
+/* HQ's version member of a change, or -1 when it has none. */
+static int64_t version_of(const cJSON *ch)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ch, "version");
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9e15 ? (int64_t)v->valuedouble : -1;
+}
+
+/* Issue 12's merge rule, after HQ's record of customer id (version, -1
+ * none) was stored: accepted updates of that version or older are done;
+ * the register's living updates stay on top of HQ's fields, the
+ * customer's and those of each address the change lists. */
+static int keep_edits(struct store *st, int64_t id, int64_t version, const cJSON *list, struct pa_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	const cJSON *a;
+	int rc;
+
+	if (version >= 0 &&
+	    ((rc = store_exec_ii(st, "UPDATE customer SET version = ?2 WHERE id = ?1", id, version, e)) ||
+	     (rc = upd_settle(st, id, version, e))))
+		return rc;
+	if ((rc = cust_overlay(st, id, e)))
+		return rc;
+	s = store_prepare(st, "SELECT id FROM address WHERE (async_id = ?1 OR (?1 IS NULL AND address_id = ?3))"
+	                      " AND customer_id = ?2 AND batch_id IS NULL AND EXISTS"
+	                      " (SELECT 1 FROM record_base b WHERE b.kind = 'address_update' AND b.row = address.id)", e);
+	if (!s)
+		return e->status;
+	cJSON_ArrayForEach(a, list) {
+		int64_t row = 0;
+		if (!str(a, "async_id") && !str(a, "address_id"))
+			continue;
+		sqlite3_reset(s);
+		store_bind_text(s, 1, str(a, "async_id"));
+		sqlite3_bind_int64(s, 2, id);
+		store_bind_text(s, 3, str(a, "address_id"));
+		if (sqlite3_step(s) == SQLITE_ROW)
+			row = sqlite3_column_int64(s, 0);
+		if (row && (rc = addr_overlay(st, row, e)))
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The version HQ's record of customer id had when last applied here, or
+ * -1. */
+static int held_version(struct store *st, int64_t id, int64_t *v, struct pa_err *e)
+{
+	return store_query_i(st, "SELECT version FROM customer WHERE id = ?1", id, 0, -1, v, e);
+}
+
+/* customer: upsert by async_id when present, else by account; HQ wins,
+ * except that a change older than the version held is ignored and the
+ * register's own edits not yet applied at HQ stay on top (keep_edits). */
 static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 {
 	const cJSON *cu = cJSON_GetObjectItemCaseSensitive(ch, "customer");
@@ -155,6 +212,13 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 			return rc;
 		id = by_async ? by_async : by_account;
 	}
+	if (id && version_of(ch) >= 0) {
+		int64_t held = -1;
+		if ((rc = held_version(st, id, &held, e)))
+			return rc;
+		if (held > version_of(ch))
+			return 0; /* older than what this register holds */
+	}
 	atext = cJSON_IsObject(attrs) ? cJSON_PrintUnformatted(attrs) : NULL;
 	cust_search_name(cu, sname, sizeof(sname));
 	if (str(cu, "phone"))
@@ -162,10 +226,9 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 	util_rfc3339(time(NULL), now);
 	if (id)
 		s = store_prepare(st,
-			"UPDATE customer SET account = ?2, state = 'synced', kind = coalesce(?3, kind),"
+			"UPDATE customer SET kind = coalesce(?3, kind),"
 			" first_name = ?4, last_name = ?5, organization_name = ?6, email = ?7, phone = ?8, language = ?9,"
-			" attributes = ?10, search_name = ?11, phone_digits = ?12, waiting_since = NULL,"
-			" last_code = NULL, last_message = NULL, updated_at = unixepoch(),"
+			" attributes = ?10, search_name = ?11, phone_digits = ?12, updated_at = unixepoch(),"
 			" async_id = coalesce(async_id, ?13), local_number = coalesce(local_number,"
 			" CASE WHEN EXISTS (SELECT 1 FROM customer WHERE local_number = ?14) THEN NULL ELSE ?14 END)"
 			" WHERE id = ?1", e);
@@ -183,7 +246,8 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 	}
 	if (id)
 		sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
 	store_bind_text(s, 3, str(cu, "kind"));
 	store_bind_text(s, 4, str(cu, "first_name"));
 	store_bind_text(s, 5, str(cu, "last_name"));
@@ -204,7 +268,10 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 	}
 	if (!id)
 		id = sqlite3_last_insert_rowid(st->db);
-	rc = addresses(st, id, cJSON_GetObjectItemCaseSensitive(ch, "addresses"), e);
+	else if ((rc = rec_customer_synced(st, id, account, e)))
+		goto cleanup;
+	if (!(rc = addresses(st, id, cJSON_GetObjectItemCaseSensitive(ch, "addresses"), e)))
+		rc = keep_edits(st, id, version_of(ch), cJSON_GetObjectItemCaseSensitive(ch, "addresses"), e);
 cleanup:
 	sqlite3_finalize(s);
 	free(atext);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/update.h"
 #include "common/util.h"
 
 static const char *const kind_names[REC_NKINDS] = {"customer", "address", "txn", "customer_update",
@@ -80,8 +81,14 @@ int rec_rejected(struct store *st, enum rec_kind k, int64_t row, const char *cod
 		"UPDATE txn SET state = 'rejected', batch_id = NULL, last_code = ?2, last_message = ?3,"
 		" updated_at = unixepoch() WHERE id = ?1",
 	};
-	return run_kind(st, pick(sql, k), row, code ? code : "rejected", msg ? msg : "rejected by HQ",
-	                "record HQ's answer", e);
+	int rc = run_kind(st, pick(sql, k), row, code ? code : "rejected", msg ? msg : "rejected by HQ",
+	                  "record HQ's answer", e);
+
+	/* Edits queued while its create was in flight are folded into it:
+	 * the person's correction resends the record with every edit. */
+	if (!rc && (k == REC_CUSTOMER || k == REC_ADDRESS))
+		rc = upd_fold(st, k == REC_CUSTOMER ? UPD_CUSTOMER : UPD_ADDRESS, row, e);
+	return rc;
 }
 
 int rec_deferred(struct store *st, enum rec_kind k, int64_t row, const char *code, const char *msg,
@@ -170,6 +177,13 @@ int rec_fold_customer(struct store *st, int64_t from, int64_t into, struct pa_er
 		return 0;
 	if ((rc = store_exec_ii(st, "UPDATE address SET customer_id = ?2 WHERE customer_id = ?1", from, into, e)) ||
 	    (rc = store_exec_ii(st, "UPDATE txn SET customer_id = ?2 WHERE customer_id = ?1", from, into, e)) ||
+	    /* its edits (issue 12) follow it; HQ's values under them too */
+	    (rc = store_exec_ii(st, "UPDATE record_update SET row = ?2 WHERE kind = 'customer_update' AND row = ?1",
+	                        from, into, e)) ||
+	    (rc = store_exec_ii(st, "UPDATE record_update SET customer_id = ?2 WHERE customer_id = ?1", from, into, e)) ||
+	    (rc = store_exec_ii(st, "UPDATE OR IGNORE record_base SET row = ?2 WHERE kind = 'customer_update'"
+	                            " AND row = ?1", from, into, e)) ||
+	    (rc = store_exec_ii(st, "DELETE FROM record_base WHERE kind = 'customer_update' AND row = ?1", from, 0, e)) ||
 	    (rc = store_exec_ii(st, "DELETE FROM customer WHERE id = ?1", from, 0, e)))
 		return rc;
 	return 0;
@@ -243,6 +257,15 @@ int rec_assign_address(struct store *st, const char *async_id, const char *addre
 		id, address_id, changed, e);
 }
 
+int rec_customer_synced(struct store *st, int64_t row, const char *account, struct pa_err *e)
+{
+	bool changed = false;
+
+	return assign_row(st,
+		"UPDATE customer SET account = ?2, state = 'synced', waiting_since = NULL, last_code = NULL,"
+		" last_message = NULL, updated_at = unixepoch() WHERE id = ?1", row, account, &changed, e);
+}
+
 int rec_requeue_txn(struct store *st, const char *txn_id, const char *date, int *n, struct pa_err *e)
 {
 	sqlite3_stmt *s = store_stmt(st, "UPDATE txn SET state = 'pending', waiting_since = unixepoch(),"
@@ -267,7 +290,8 @@ int rec_waiting(struct store *st, int64_t *n, struct pa_err *e)
 	return store_query_i(st,
 		"SELECT (SELECT count(*) FROM customer WHERE state = 'pending')"
 		" + (SELECT count(*) FROM address WHERE state = 'pending')"
-		" + (SELECT count(*) FROM txn WHERE state = 'pending')", 0, 0, 0, n, e);
+		" + (SELECT count(*) FROM txn WHERE state = 'pending')"
+		" + (SELECT count(*) FROM record_update WHERE state = 'pending')", 0, 0, 0, n, e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -400,6 +424,8 @@ cJSON *rec_record(struct store *st, enum rec_kind k, int64_t row, struct pa_err 
 	case REC_CUSTOMER: return customer_record(st, row, e);
 	case REC_ADDRESS: return address_record(st, row, e);
 	case REC_TXN: return txn_record(st, row, e);
+	case REC_CUSTOMER_UPDATE:
+	case REC_ADDRESS_UPDATE: return upd_record(st, row, e);
 	default:
 		err_set(e, EX_SOFTWARE, "unknown_kind", NULL, "no record of kind %s here", rec_kind_name(k));
 		return NULL;
@@ -410,7 +436,8 @@ cJSON *rec_record(struct store *st, enum rec_kind k, int64_t row, struct pa_err 
 static cJSON *member_record(struct store *st, const struct rec_ref *m, char *rid, size_t n, struct pa_err *e)
 {
 	cJSON *r = rec_record(st, m->kind, m->row, e);
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, m->kind == REC_TXN ? "txn_id" : "async_id");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, m->kind == REC_TXN ? "txn_id"
+	                                                   : m->kind >= REC_CUSTOMER_UPDATE ? "update_id" : "async_id");
 
 	if (r && !cJSON_IsString(id)) {
 		err_set(e, EX_IOERR, "database_corrupt", NULL, "%s %lld has no id", rec_kind_name(m->kind),
@@ -437,10 +464,12 @@ static int hold_members(struct store *st, int64_t bid, struct pa_err *e)
 		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'address')",
 		"UPDATE txn SET batch_id = ?1 WHERE id IN"
 		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'txn')",
+		"UPDATE record_update SET batch_id = ?1 WHERE id IN (SELECT row FROM batch_member"
+		" WHERE batch = ?1 AND kind IN ('customer_update', 'address_update'))",
 	};
 	int rc = 0;
 
-	for (int k = 0; k < 3 && !rc; k++)
+	for (int k = 0; k < 4 && !rc; k++)
 		rc = store_exec_ii(st, mark[k], bid, 0, e);
 	return rc;
 }
@@ -537,7 +566,7 @@ static int new_batch(struct store *st, int64_t *bid, char batch_id[UUID_LEN + 1]
  * and stops at its LIMIT: INDEXED BY, because without statistics SQLite
  * would take the state index and sort every pending row per batch. A
  * record goes only after what it names is accepted, or in this batch. */
-static const char *const queue_sql[3] = {
+static const char *const queue_sql[REC_NKINDS] = {
 	"SELECT id FROM customer INDEXED BY customer_queue WHERE state = 'pending' AND batch_id IS NULL"
 	" AND (?3 IS NULL OR id IN (SELECT customer_id FROM txn WHERE business_date = ?3)) ORDER BY id LIMIT ?2",
 	"SELECT a.id FROM address a INDEXED BY address_queue JOIN customer c ON c.id = a.customer_id"
@@ -552,6 +581,15 @@ static const char *const queue_sql[3] = {
 	" AND (d.id IS NULL OR d.state IN ('uploaded', 'synced') OR d.batch_id = ?1)"
 	" AND (i.id IS NULL OR i.state IN ('uploaded', 'synced') OR i.batch_id = ?1)"
 	" AND (?3 IS NULL OR t.business_date = ?3) ORDER BY t.id LIMIT ?2",
+	/* Updates (issue 12), never for a priority date (they never block end
+	 * of day): in the order made, once HQ accepted the record they change
+	 * (or it goes earlier in this batch). */
+	"SELECT u.id FROM record_update u INDEXED BY record_update_queue JOIN customer c ON c.id = u.customer_id"
+	" WHERE u.state = 'pending' AND u.batch_id IS NULL AND u.kind = 'customer_update' AND ?3 IS NULL"
+	" AND (c.state IN ('uploaded', 'synced') OR c.batch_id = ?1) ORDER BY u.id LIMIT ?2",
+	"SELECT u.id FROM record_update u INDEXED BY record_update_queue JOIN address a ON a.id = u.row"
+	" WHERE u.state = 'pending' AND u.batch_id IS NULL AND u.kind = 'address_update' AND ?3 IS NULL"
+	" AND (a.state IN ('uploaded', 'synced') OR a.batch_id = ?1) ORDER BY u.id LIMIT ?2",
 };
 
 /* Appends the rows of the queue of kind k (see queue_sql) as members,
@@ -563,6 +601,8 @@ static int take(struct store *st, enum rec_kind k, const char *date, int64_t bid
 		"UPDATE customer SET batch_id = ?2 WHERE id = ?1",
 		"UPDATE address SET batch_id = ?2 WHERE id = ?1",
 		"UPDATE txn SET batch_id = ?2 WHERE id = ?1",
+		"UPDATE record_update SET batch_id = ?2 WHERE id = ?1",
+		"UPDATE record_update SET batch_id = ?2 WHERE id = ?1",
 	};
 	sqlite3_stmt *s = store_prepare(st, queue_sql[k], e);
 	int step = SQLITE_DONE, rc = 0, first = *n;
@@ -606,6 +646,9 @@ int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct
 		for (int pass = prio ? 0 : 1; pass < 2 && n < max; pass++)
 			if ((rc = take(st, (enum rec_kind)k, pass == 0 ? prio : NULL, *bid, m, &n, max, e)))
 				goto cleanup;
+	for (int k = REC_CUSTOMER_UPDATE; k <= REC_ADDRESS_UPDATE && n < max; k++)
+		if ((rc = take(st, (enum rec_kind)k, NULL, *bid, m, &n, max, e)))
+			goto cleanup;
 	if (n == 0) {
 		*bid = 0;
 		goto cleanup;
@@ -657,6 +700,7 @@ int rec_batch_release(struct store *st, int64_t bid, struct pa_err *e)
 	if ((rc = store_exec_ii(st, "UPDATE customer SET batch_id = NULL WHERE batch_id = ?1", bid, 0, e)) ||
 	    (rc = store_exec_ii(st, "UPDATE address SET batch_id = NULL WHERE batch_id = ?1", bid, 0, e)) ||
 	    (rc = store_exec_ii(st, "UPDATE txn SET batch_id = NULL WHERE batch_id = ?1", bid, 0, e)) ||
+	    (rc = store_exec_ii(st, "UPDATE record_update SET batch_id = NULL WHERE batch_id = ?1", bid, 0, e)) ||
 	    (rc = store_exec_ii(st, "DELETE FROM batch_member WHERE batch = ?1", bid, 0, e)) ||
 	    (rc = store_exec_ii(st, "DELETE FROM batch WHERE id = ?1", bid, 0, e)))
 		return rc;
@@ -713,6 +757,35 @@ static bool reply_matches(const cJSON *doc, const char *batch_id, char (*rid)[RE
 	return true;
 }
 
+/* An update's result (issue 12): accepted or duplicate with HQ's customer
+ * version after it, rejected for a person, or deferred while the record
+ * it changes is not accepted here (common/update). */
+static int apply_update(struct store *st, const struct rec_ref *m, const char *rid, const cJSON *r,
+                        struct rec_tally *t, struct pa_err *e)
+{
+	const char *status = cJSON_GetObjectItemCaseSensitive(r, "status")->valuestring;
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(r, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(r, "message");
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(r, "version");
+	const char *c = cJSON_IsString(code) ? code->valuestring : "rejected";
+	bool deferred = false;
+	int rc;
+
+	if (strcmp(status, "rejected") != 0) {
+		t->accepted++;
+		return upd_accepted(st, m->row, cJSON_IsNumber(ver) && ver->valuedouble >= 0 && ver->valuedouble < 9e15
+		                                ? (int64_t)ver->valuedouble : -1, e);
+	}
+	rc = upd_rejected(st, m->row, c, cJSON_IsString(msg) ? msg->valuestring : "rejected by HQ", &deferred, e);
+	if (deferred) {
+		t->deferred++;
+	} else {
+		t->rejected++;
+		log_warn("HQ rejected %s %s: %s", rec_kind_name(m->kind), rid, c);
+	}
+	return rc;
+}
+
 /* Moves member m (record id rid) as its result r says. */
 static int apply_one(struct store *st, const struct rec_ref *m, const char *rid, const cJSON *r,
                      struct rec_tally *t, struct pa_err *e)
@@ -725,6 +798,8 @@ static int apply_one(struct store *st, const struct rec_ref *m, const char *rid,
 	bool waits = false;
 	int rc;
 
+	if (m->kind == REC_CUSTOMER_UPDATE || m->kind == REC_ADDRESS_UPDATE)
+		return apply_update(st, m, rid, r, t, e);
 	if (strcmp(status, "rejected") != 0) {
 		t->accepted++;
 		return rec_accepted(st, m->kind, m->row, e);

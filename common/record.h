@@ -92,6 +92,10 @@ int rec_assign_customer(struct store *st, const char *async_id, const char *acco
 int rec_assign_address(struct store *st, const char *async_id, const char *address_id, bool *changed,
                        struct pa_err *e);
 
+/* A customer change from HQ for row: synced with account (HQ's record is
+ * the authority; its last error cleared). */
+int rec_customer_synced(struct store *st, int64_t row, const char *account, struct pa_err *e);
+
 /* A cached customer row `from` (HQ's, by account) is the same customer as
  * row `into`: its addresses and transactions move to `into`, then it goes. */
 int rec_fold_customer(struct store *st, int64_t from, int64_t into, struct pa_err *e);

@@ -181,7 +181,34 @@ static const char *const migrations[] = {
 	"DROP TABLE batch_member;"
 	"ALTER TABLE batch_member_v2 RENAME TO batch_member;",
 
-	/* 2 -> 3: issue 15, restored copies: records possibly sent */
+	/* 2 -> 3: issue 12, edits after upload: update records, HQ's base
+	 * values under them, a customer's HQ version (batch members of
+	 * the update kinds came with 1 -> 2). */
+	"CREATE TABLE record_update ("
+	" id INTEGER PRIMARY KEY,"
+	" update_id TEXT NOT NULL UNIQUE,"
+	" kind TEXT NOT NULL CHECK (kind IN ('customer_update','address_update')),"
+	" row INTEGER NOT NULL,"                    /* customer.id or address.id */
+	" customer_id INTEGER NOT NULL,"            /* the customer (of the address) */
+	" fields TEXT NOT NULL,"                    /* JSON object: what changed */
+	" state TEXT NOT NULL CHECK (state IN ('pending','accepted','rejected')),"
+	" version INTEGER,"                         /* HQ's customer version after it */
+	" created_at TEXT NOT NULL,"
+	" waiting_since INTEGER, batch_id INTEGER, last_code TEXT, last_message TEXT,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX record_update_row ON record_update(kind, row);"
+	"CREATE INDEX record_update_customer ON record_update(customer_id);"
+	"CREATE INDEX record_update_queue ON record_update(id) WHERE state = 'pending' AND batch_id IS NULL;"
+	"CREATE INDEX record_update_state ON record_update(state, waiting_since);"
+	"CREATE INDEX record_update_batch ON record_update(batch_id) WHERE batch_id IS NOT NULL;"
+	/* HQ's values of a record while updates of it live here: what
+	 * --discard-update restores, and what the overlay starts from. */
+	"CREATE TABLE record_base ("
+	" kind TEXT NOT NULL, row INTEGER NOT NULL, fields TEXT NOT NULL,"
+	" PRIMARY KEY (kind, row)) WITHOUT ROWID;"
+	"ALTER TABLE customer ADD COLUMN version INTEGER;",   /* of HQ's last customer change applied */
+
+	/* 3 -> 4: issue 15, restored copies: records possibly sent */
 	/* maybe_sent: 1 when this row came from a restored backup while not
 	 * known to have reached HQ (common/restore.c): the lost database may
 	 * have sent it, so an edit of it must travel as an update. */
@@ -435,6 +462,7 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 	struct store *st = NULL;
 	struct stat sb;
 	int rc = 0;
+	bool fresh = false; /* made here: empty, no page written yet */
 
 	*out = NULL;
 	if (stat(path, &sb) != 0) {
@@ -447,6 +475,7 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 		}
 		if ((rc = create_file(path, e)))
 			goto cleanup;
+		fresh = true;
 	} else if (S_ISDIR(sb.st_mode)) {
 		rc = err_set(e, EX_IOERR, "database_is_directory", NULL,
 		             "database path %s is a directory, not a database file", path);
@@ -490,6 +519,11 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 		rc = err_set(e, EX_IOERR, "database_readonly", NULL, "database %s is read-only", path);
 		goto cleanup;
 	}
+	/* A new database gives pages back as retention frees them (issue 16;
+	 * common/retain.c converts older ones): only possible before the
+	 * first table exists. */
+	if (fresh && (rc = exec(st, "PRAGMA auto_vacuum=INCREMENTAL", e, "open database")))
+		goto cleanup;
 	if ((rc = exec(st, "PRAGMA journal_mode=WAL", e, "open database")) ||
 	    (rc = exec(st, "PRAGMA synchronous=FULL", e, "open database")) ||
 	    (rc = exec(st, "PRAGMA foreign_keys=ON", e, "open database")) ||

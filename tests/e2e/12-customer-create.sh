@@ -36,7 +36,7 @@ check "JSON: the AGENT.md customer shape plus possible_duplicates"
 expect_rc 0 pa --json customer create --kind organization --organization "Padaria Lda" --email loja@padaria.pt
 jq -e '(keys | sort) == (["async_id","local_number","account","state","kind","first_name","last_name",
 	"organization_name","email","phone","language","attributes","addresses","created_at","last_error",
-	"possible_duplicates"] | sort)' "$T/out" >/dev/null || fail "customer JSON keys differ from AGENT.md"
+	"pending_update","update_error","possible_duplicates"] | sort)' "$T/out" >/dev/null || fail "customer JSON keys differ from AGENT.md"
 jq -e '.local_number == "R01-000002" and .account == null and .state == "pending" and .kind == "organization"
 	and .organization_name == "Padaria Lda" and .first_name == null and .attributes == {} and .addresses == []
 	and .last_error == null and .possible_duplicates == []

@@ -121,31 +121,36 @@ expect_rc 0 pa customer edit "$ANA" --first-name Anabela
 	fail "the unsent batch was not dropped"
 [ "$(sql "SELECT count(*) FROM customer WHERE batch_id IS NOT NULL")" = 0 ] || fail "the batch's members still point at it"
 
-check "a pending customer in a batch already sent is 65 (in_flight), unchanged"
+check "a pending customer in a batch already sent: the edit applies here and is queued as an update"
 sql "INSERT INTO batch(id, batch_id, idem_key, body, records, sent, created_at) VALUES (8, 'b-8', 'k-8', 'x', 1, 1, 0);
 	INSERT INTO batch_member VALUES (8, 1, 'customer', 2, '$BO');
 	UPDATE customer SET batch_id = 8 WHERE async_id = '$BO'"
-before=$(db_sum)
-expect_rc 65 pa customer edit "$BO" --first-name Bob
-expect_err "batch"
-expect_rc 65 pa --json customer edit "$BO" --first-name Bob
-expect_json_err in_flight
-[ "$(db_sum)" = "$before" ] || fail "an edit of a customer in a sent batch changed the database"
-sql "DELETE FROM batch_member; DELETE FROM batch; UPDATE customer SET batch_id = NULL"
+expect_rc 0 pa customer edit "$BO" --first-name Bob
+grep -q "Changes pending sync" "$T/out" || fail "the travelling edit is not shown"
+[ "$(sql "SELECT first_name, state, batch_id FROM customer WHERE async_id = '$BO'")" = "Bob|pending|8" ] ||
+	fail "the edit is not applied here, or the customer left its sent batch"
+[ "$(sql "SELECT kind, fields, state, batch_id IS NULL FROM record_update")" = \
+	'customer_update|{"first_name":"Bob"}|pending|1' ] || fail "the update record is wrong"
+expect_rc 0 pa --json customer show "$BO"
+jget '.pending_update' | grep -qx true || fail "pending_update is not true"
+sql "DELETE FROM record_update; DELETE FROM record_base; DELETE FROM batch_member; DELETE FROM batch;
+	UPDATE customer SET batch_id = NULL"
 
-check "uploaded and synced customers are 65 (not_editable), unchanged"
+check "uploaded and synced customers: the edit is queued as an update; --kind is 65, nothing queued"
 sql "UPDATE customer SET state = 'uploaded', waiting_since = NULL WHERE async_id = '$BO'"
-before=$(db_sum)
-expect_rc 65 pa customer edit "$BO" --first-name Bob
-expect_err "uploaded"
-expect_rc 65 pa --json customer edit "$BO" --first-name Bob
-expect_json_err not_editable
+expect_rc 0 pa customer edit "$BO" --first-name Bo
+[ "$(sql "SELECT count(*) FROM record_update")" = 1 ] || fail "no update queued for an uploaded customer"
 sql "UPDATE customer SET state = 'synced', account = 'C000123' WHERE async_id = '$BO'"
+expect_rc 0 pa customer edit C000123 --email bob@example.com
+[ "$(sql "SELECT count(*), fields FROM record_update")" = '1|{"first_name":"Bo","email":"bob@example.com"}' ] ||
+	fail "a second edit before the upload is not merged into the first update"
 before=$(db_sum)
-expect_rc 65 pa customer edit C000123 --first-name Bob
-expect_err "synced"
-expect_rc 65 pa customer edit "$BO" --email bob@example.com
-[ "$(db_sum)" = "$before" ] || fail "an edit of an uploaded or synced customer changed the database"
+expect_rc 65 pa --json customer edit C000123 --kind organization --organization X
+expect_json_err invalid_record kind
+expect_rc 65 pa --json customer edit C000123 --email not-an-email
+expect_json_err invalid_email email
+[ "$(db_sum)" = "$before" ] || fail "a refused edit of a synced customer changed the database"
+sql "DELETE FROM record_update; DELETE FROM record_base"
 
 check "a CUSTOMER matching several customers is 65 naming them"
 CY=$(new_customer --first-name Cy)

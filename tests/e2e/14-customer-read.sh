@@ -50,7 +50,8 @@ grep -q "C000777" "$T/out" && grep -q "Hugo Quintas" "$T/out" || fail "an HQ cus
 check "show --json: the AGENT.md customer shape"
 expect_rc 0 pa --json customer show R01-000001
 jq -e '(keys | sort) == (["async_id","local_number","account","state","kind","first_name","last_name",
-	"organization_name","email","phone","language","attributes","addresses","created_at","last_error"] | sort)' \
+	"organization_name","email","phone","language","attributes","addresses","created_at","last_error",
+	"pending_update","update_error"] | sort)' \
 	"$T/out" >/dev/null || fail "show --json keys differ from AGENT.md"
 jq -e --arg a "$ANA" '.async_id == $a and .state == "pending" and (.addresses | length) == 1
 	and (.addresses[0] | .customer == {"async_id": $a} and .purpose == "delivery" and .primary == true

@@ -45,8 +45,8 @@ grep -qx 'recorded S0001-R01-000001  pending' "$T/out" || fail "txn record text 
 [ "$(sql "SELECT group_concat(type || ':' || amount_minor) FROM tender")" = "cash:2598" ] || fail "tenders not stored"
 txn "$T/t2.json" S0001-R01-000002 '.type = null | del(.type) | del(.created_at)'
 expect_rc 0 pa --json txn record --from-json "$T/t2.json"
-jq -e '. == {"txn_id": "S0001-R01-000002", "state": "pending", "customer": null}' "$T/out" >/dev/null ||
-	fail "txn record --json is not {txn_id, state, customer}"
+jq -e '. == {"txn_id": "S0001-R01-000002", "state": "pending", "customer": null, "warnings": []}' "$T/out" >/dev/null ||
+	fail "txn record --json is not {txn_id, state, customer, warnings}"
 [ "$(sql "SELECT body LIKE '%\"created_at\":\"20%' FROM txn WHERE txn_id = 'S0001-R01-000002'")" = 1 ] ||
 	fail "a transaction without created_at was not given one"
 
@@ -83,7 +83,7 @@ n=$(ntxn)
 expect_rc 0 pa txn record --from-json "$T/t1.json"
 grep -qx 'already recorded S0001-R01-000001  pending' "$T/out" || fail "a retry does not say 'already recorded'"
 expect_rc 0 pa --json txn record --from-json "$T/t3.json"
-jq -e --arg a "$ANA" '. == {"txn_id": "S0001-R01-000003", "state": "pending", "customer": {"async_id": $a, "account": null}}' \
+jq -e --arg a "$ANA" '. == {"txn_id": "S0001-R01-000003", "state": "pending", "customer": {"async_id": $a, "account": null}, "warnings": []}' \
 	"$T/out" >/dev/null || fail "a retry --json is wrong"
 txn "$T/t3b.json" S0001-R01-000003 '.customer = {local_number: "R01-000001"}'
 expect_rc 0 pa txn record --from-json "$T/t3b.json"

@@ -19,6 +19,7 @@ EACH=250
 
 worker() { # N: waits for $T/go, then creates $EACH customers
 	local w=$1 i rc
+	touch "$T/ready$w"
 	while [ ! -e "$T/go" ]; do sleep 0.01; done
 	for ((i = 1; i <= EACH; i++)); do
 		rc=0
@@ -34,7 +35,8 @@ for ((w = 1; w <= WORKERS; w++)); do
 	worker "$w" &
 	pids+=($!)
 done
-sleep 0.3
+all_ready() { [ "$(find "$T" -maxdepth 1 -name 'ready*' | wc -l)" -eq "$WORKERS" ]; }
+wait_until 60 "every worker ready" all_ready
 start=$(date +%s.%N)
 touch "$T/go"
 for p in "${pids[@]}"; do wait "$p"; done

@@ -12,7 +12,7 @@ pr init >/dev/null
 sed -i 's/^long_poll *=.*/long_poll = 25/' "$CONF"
 "$POSAGENT_BIN" -c "$CONF" run 2>"$T/run.log" &
 pid=$!
-sleep 0.5
+wait_until 30 "the service's start" grep -q "service started" "$T/run.log"
 
 check "20 customers created while the service runs are synced by it"
 lat=()
@@ -24,21 +24,20 @@ for i in $(seq 1 20); do
 		sleep 0.02
 	done
 	lat+=($(( ($(date +%s%N) - t0) / 1000000 )))
-	sleep 0.1
 done
 printf '%s\n' "${lat[@]}" | sort -n >"$T/lat"
 echo "  create -> synced: median $(sed -n 10p "$T/lat") ms, max $(tail -1 "$T/lat") ms (20 customers)"
 
 check "SIGHUP re-reads the configuration"
 kill -HUP "$pid"
-sleep 0.5
-grep -q "configuration reloaded" "$T/run.log" || fail "no reload logged"
+wait_until 30 "a reload logged" grep -q "configuration reloaded" "$T/run.log"
 pr customer create --first-name AfterHup >/dev/null
-sleep 2
-[ "$(sql "SELECT state FROM customer WHERE first_name='AfterHup'")" = synced ] || fail "not synced after SIGHUP"
+after_hup_synced() { [ "$(sql "SELECT state FROM customer WHERE first_name='AfterHup'")" = synced ]; }
+wait_until 30 "the customer made after SIGHUP synced" after_hup_synced
 
 check "SIGTERM during the long poll stops it within 2 s"
-sleep 1
+on_long_poll() { [ "$(hq_admin state | jq .long_polls_waiting)" -ge 1 ]; }
+wait_until 30 "the service waiting on its long poll" on_long_poll
 t0=$(date +%s%N)
 kill -TERM "$pid"
 wait "$pid" || fail "the service exited non-zero on SIGTERM"

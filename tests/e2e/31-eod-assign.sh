@@ -59,7 +59,8 @@ grep -q 'interrupted' "$T/eod1.err" || fail "eod did not say it was interrupted"
 expect_rc 0 sqlite3 "$DB" "PRAGMA integrity_check"
 pa_bg "$T/eod2.out" "$T/eod2.err" eod --timeout 60
 wait_for "$T/eod2.err" 'waiting for HQ to assign: R01-000001, R01-000003' 15
-sleep 0.3 # let it settle on its long poll
+on_long_poll() { [ "$(hq admin state | jq .long_polls_waiting)" -ge 1 ]; }
+wait_until 30 "eod waiting on its long poll" on_long_poll
 
 check "the admin runs HQ's job: eod posts within 2 seconds"
 t0=$(date +%s.%N)

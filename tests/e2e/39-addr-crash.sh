@@ -32,6 +32,8 @@ check "kill -9 the service 20 times while it uploads, with drop-after-commit fau
 for k in $(seq 1 20); do
 	if [ $((k % 3)) -eq 0 ]; then
 		hq_admin fault "{\"path\":\"$BATCHES\",\"kind\":\"drop_after_commit\",\"count\":1}" >/dev/null
+	else # slow answers: the kill lands while a batch is in flight
+		hq_admin fault "{\"path\":\"$BATCHES\",\"kind\":\"delay\",\"delay_ms\":200,\"count\":2}" >/dev/null
 	fi
 	"$POSAGENT_BIN" -c "$CONF" run 2>>"$T/run.log" &
 	pid=$!

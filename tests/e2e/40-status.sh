@@ -56,7 +56,8 @@ sql "UPDATE txn SET waiting_since = unixepoch() - 7200 WHERE txn_id = 'S0001-R01
 check "--json: AGENT.md's shape and the numbers, with HQ down"
 expect_rc 0 pr --json status
 jq -e '(keys | sort) == (["store","register","customers","addresses","transactions","oldest_waiting",
-	"last_upload","last_download","last_error","next_retry","rejected","open_dates","flagged_batches"] | sort)' \
+	"last_upload","last_download","last_error","next_retry","rejected","open_dates","flagged_batches",
+	"database"] | sort)' \
 	"$T/out" >/dev/null || fail "status keys differ from AGENT.md: $(jq -c keys "$T/out")"
 jq -e '.store == "S0001" and .register == "R01"
 	and .customers == {"pending":1,"uploaded":1,"synced":2,"rejected":1}

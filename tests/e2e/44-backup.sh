@@ -41,7 +41,8 @@ writer() {
 check "backups while the service syncs and $N customers and sales are written"
 writer 1 $((N / 2)) &
 w=$!
-sleep 0.1
+writing_past() { [ "$(sql 'SELECT count(*) FROM customer')" -gt "$1" ]; }
+wait_until 60 "the writer under way" writing_past 0
 expect_rc 0 pr backup "$T/b1.db"
 grep -q "^backup written to $T/b1.db" "$T/out" || fail "backup says nothing"
 wait "$w" || fail "the writer failed while a backup ran"
@@ -50,7 +51,7 @@ jq -e --arg f "$T/b2.db" '.file == $f and .bytes > 0 and (.taken_at | test("^[0-
 	>/dev/null || fail "backup JSON: $(cat "$T/out")"
 writer $((N / 2 + 1)) $N &
 w=$!
-sleep 0.1
+wait_until 60 "the second writer under way" writing_past $((N / 2))
 expect_rc 0 pr backup "$T/b3.db"
 wait "$w" || fail "the writer failed while a backup ran"
 [ "$(sqlite3 "$T/b2.db" 'SELECT count(*) FROM customer')" = $((N / 2)) ] || fail "b2 should hold the first half"
@@ -83,9 +84,8 @@ expect_rc 64 pr backup "$T/x.db" "$T/y.db"
 ls "$T" | grep -q partial && fail "a partial backup file was left"
 
 check "the README's restore: stop, set aside, install, status, sync"
-until [ "$(pr --json status | jq '.customers.pending + .customers.uploaded + .transactions.pending')" = 0 ]; do
-	sleep 0.2
-done
+all_sent() { [ "$(pr --json status | jq '.customers.pending + .customers.uploaded + .transactions.pending')" = 0 ]; }
+wait_until 120 "everything at HQ" all_sent
 kill -TERM "$svc"
 wait "$svc" || fail "the service did not stop cleanly"
 mkdir "$T/damaged"

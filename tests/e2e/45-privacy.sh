@@ -39,10 +39,12 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 [ "$(sql "SELECT group_concat(state) FROM (SELECT state FROM customer ORDER BY id)")" = synced,rejected ] || fail "setup: the service did not sync"
+log_lines=$(wc -l <"$T/run.log")
 hq_stop
 pr customer create --first-name Ottoline --last-name Brambleworth --email ottoline@privacy-test.example >/dev/null
 pr customer address add R01-000003 --line1 "Travessa Oculta 3" --city Lisboa --postal-code 1100-048 --country PT >/dev/null
-sleep 1.5 # the service tries, fails and logs it
+more_log() { [ "$(wc -l <"$T/run.log")" -gt "$log_lines" ]; }
+wait_until 60 "the service logging its failed tries" more_log
 
 check "status, doctor and backup print record ids, never personal data"
 {

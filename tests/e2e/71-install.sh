@@ -23,8 +23,8 @@
 # (deb-systemd-helper) and systemd-analyze verify accepts the installed
 # unit; reinstalling keeps the data and the edited conffile and makes the
 # token root:posagent 0640; remove keeps the conffile and data; purge
-# removes the conffile and the unit's enablement and keeps the database,
-# the token and the user (see packaging/debian/postrm).
+# removes the conffile, the unit's enablement and the database, and keeps
+# the token and the user (see debian/posagent.postrm).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -38,11 +38,10 @@ if [ "${1:-}" != --inside ]; then
 	setup
 	cd "$TOP"
 	VERSION=$("$POSAGENT_BIN" --version | awk '{print $2}')
-	BINDIR=$(cd "$(dirname "$POSAGENT_BIN")" && pwd)
-	DEB=$BINDIR/posagent_${VERSION}_$(dpkg --print-architecture).deb
-	check "the package $DEB is built (kept when newer than the binary and packaging/)"
-	BUILD=$BINDIR VERSION=$VERSION packaging/build-deb --if-stale >"$T/build.log" 2>&1 ||
-		{ cat "$T/build.log" >&2; fail "packaging/build-deb failed"; }
+	DEB=$TOP/build/posagent_${VERSION}_$(dpkg --print-architecture).deb
+	check "the package $DEB is built (kept when newer than every file of the tree)"
+	BUILD=$TOP/build VERSION=$VERSION packaging/make-deb --if-stale >"$T/build.log" 2>&1 ||
+		{ cat "$T/build.log" >&2; fail "packaging/make-deb failed"; }
 	cat "$T/build.log"
 	rc=0
 	unshare --mount --propagation private -- bash "$0" --inside "$T" "$DEB" "$VERSION" || rc=$?
@@ -178,16 +177,17 @@ expect_rc 0 R dpkg -r posagent
 [ -f "$M/var/lib/posagent/posagent.db" ] || fail "remove took the database"
 R getent passwd posagent >/dev/null || fail "remove took the user"
 
-check "dpkg --purge removes the conffile and the enablement, keeps the database, token and user"
+check "dpkg --purge removes the conffile, the enablement and the database, keeps the token and user"
 expect_rc 0 R dpkg --purge posagent
 cat "$T/err"
 [ ! -e "$M/etc/posagent/posagent.conf" ] || fail "purge kept the conffile"
 [ ! -e "$M/etc/systemd/system/multi-user.target.wants/posagent.service" ] || fail "purge kept the enablement"
 [ ! -e "$M/var/lib/systemd/deb-systemd-helper-enabled/posagent.service.dsh-also" ] || fail "purge kept deb-systemd-helper's state"
-[ -f "$M/var/lib/posagent/posagent.db" ] || fail "purge took the database"
+[ ! -e "$M/var/lib/posagent" ] || fail "purge kept /var/lib/posagent"
 [ -f "$M/etc/posagent/token" ] || fail "purge took the token"
 R getent passwd posagent >/dev/null || fail "purge took the user"
-grep -q 'kept /var/lib/posagent' "$T/err" || fail "purge does not say what it kept"
+grep -q 'removed /var/lib/posagent' "$T/err" || fail "purge does not say what it removed"
+grep -q 'kept /etc/posagent/token' "$T/err" || fail "purge does not say what it kept"
 st=$(R dpkg-query -W -f '${Status}' posagent 2>/dev/null || true)
 case "$st" in "" | *not-installed) ;; *) fail "dpkg still says posagent is '$st'" ;; esac
 

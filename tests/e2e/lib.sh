@@ -29,6 +29,10 @@
 # fail TEXT           fails the test with TEXT (and the last command's output)
 # skip TEXT           the test cannot run on this machine: prints "SKIP: TEXT"
 #                     and exits 77, which tests/run counts as skipped
+# wait_until SECS WHAT CMD...
+#                     runs CMD every 50 ms until it succeeds; fails with
+#                     "WHAT not reached in SECS s" after SECS seconds. The way
+#                     to synchronize with another process: never a fixed sleep
 #
 # Needs bash, sqlite3 and jq. POSAGENT_BIN and TOP are set by tests/run;
 # run alone, the defaults are this checkout's build/posagent.
@@ -134,4 +138,14 @@ sql() {
 
 db_sum() {
 	sqlite3 -batch -cmd '.timeout 10000' "$DB" .dump | sha256sum | cut -d' ' -f1
+}
+
+wait_until() {
+	local secs=$1 what=$2 i=0
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt $((secs * 20)) ] || fail "$what not reached in $secs s"
+		sleep 0.05
+	done
 }

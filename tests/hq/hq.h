@@ -103,6 +103,11 @@ const char *http_header(const struct hq_request *rq, const char *name);
 /* The value of query argument name, or NULL. */
 const char *http_query(const struct hq_request *rq, const char *name);
 
+#define HQ_REVISION "2026-11-30" /* the HQ-API.md revision this HQ implements */
+
+/* Sets health's "revision" ("" leaves it out: an HQ older than it). */
+void api_set_revision(const char *revision);
+
 /* Answers a /v1 request into *rp (always filled). */
 void api_handle(const struct hq_request *rq, struct hq_reply *rp);
 
@@ -209,6 +214,11 @@ int feed_publish(const char *store, cJSON *change);
  * addresses) to its store. Caller holds db_lock in a transaction. */
 int feed_publish_customer(int64_t customer_id);
 
+/* The `customer` change document of customers row id (account null when
+ * it has none) into *out, its store into store. Caller holds db_lock.
+ * Returns 0 or -1. */
+int feed_customer_doc(int64_t customer_id, cJSON **out, char store[HQ_ID_MAX]);
+
 /* Wakes long polls after a commit that published changes. */
 void feed_notify(void);
 
@@ -253,9 +263,10 @@ void sync_mode_text(char *out, size_t n);
 int sync_after_batch(bool accepted_customers);
 
 /* Assigns accounts to at most max (negative: all) pending customers in
- * acceptance order, accepted before due_ms (negative: any time). Caller
- * holds db_lock in a transaction. Appends {"async_id","account"} to done
- * when not NULL. Returns how many, -1 on error. */
+ * acceptance order, accepted before due_ms (negative: any time), and
+ * address ids to their addresses. Caller holds db_lock in a transaction.
+ * Appends {"async_id","account","addresses":[{"async_id","address_id"}]}
+ * to done when not NULL. Returns how many, -1 on error. */
 int sync_assign(long max, int64_t due_ms, cJSON *done);
 
 /* Takes the next account number ("C000001"...) into out[24]. Caller holds

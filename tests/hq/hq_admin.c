@@ -14,7 +14,8 @@
 
 static char secret[SECRET_MAX];
 static sqlite3_stmt *st_customers, *st_count_pending, *st_addr_ids, *st_txn_ids, *st_hq_cust,
-	*st_cust_by_account, *st_cust_record, *st_addr_put;
+	*st_cust_by_account, *st_cust_by_async, *st_addr_of, *st_upd_ids, *st_addr_list, *st_txn_rec,
+	*st_cust_id;
 
 /* admin_init: reads the secret (at least 16 characters) and prepares the
  * statements. Returns 0, or -1 with a message on stderr. */
@@ -41,19 +42,29 @@ cleanup:
 		fclose(f);
 	if (rc < 0)
 		return -1;
-	st_customers = db_prepare("SELECT async_id, local_number, account, store, register"
+	st_customers = db_prepare("SELECT async_id, local_number, account, store, register, version"
 	                          " FROM customers ORDER BY id");
+	st_upd_ids = db_prepare("SELECT update_id FROM updates ORDER BY rowid");
+	st_addr_list = db_prepare("SELECT a.async_id, a.address_id, c.async_id, c.account,"
+	                          " json_extract(a.record, '$.purpose'),"
+	                          " json_extract(a.record, '$.primary') FROM addresses a"
+	                          " JOIN customers c ON c.id = a.customer_id ORDER BY a.id");
+	st_txn_rec = db_prepare("SELECT record, addresses FROM transactions WHERE txn_id = ?1");
+	st_cust_id = db_prepare("SELECT id FROM customers WHERE account = ?1 OR async_id = ?1");
 	st_count_pending = db_prepare("SELECT count(*) FROM customers WHERE account IS NULL");
 	st_addr_ids = db_prepare("SELECT async_id FROM addresses ORDER BY id");
 	st_txn_ids = db_prepare("SELECT txn_id FROM transactions ORDER BY id");
 	st_hq_cust = db_prepare("INSERT INTO customers(store, record, accepted_ms, account)"
 	                        " VALUES(?1, ?2, ?3, ?4)");
-	st_cust_by_account = db_prepare("SELECT id, record, store FROM customers WHERE account = ?1");
-	st_cust_record = db_prepare("UPDATE customers SET record = ?1 WHERE id = ?2");
-	st_addr_put = db_prepare("INSERT INTO addresses(async_id, customer_id, store, record)"
-	                         " VALUES(?1, ?2, ?3, ?4)");
-	return st_customers && st_count_pending && st_addr_ids && st_txn_ids && st_hq_cust &&
-	               st_cust_by_account && st_cust_record && st_addr_put
+	st_cust_by_account = db_prepare("SELECT id, record, store, account FROM customers"
+	                                " WHERE account = ?1");
+	st_cust_by_async = db_prepare("SELECT id, record, store, account FROM customers"
+	                              " WHERE async_id = ?1");
+	st_addr_of = db_prepare("SELECT id, record FROM addresses WHERE customer_id = ?1"
+	                        " AND (address_id = ?2 OR async_id = ?2)");
+	return st_customers && st_upd_ids && st_addr_list && st_txn_rec && st_cust_id &&
+	               st_count_pending && st_addr_ids && st_txn_ids && st_hq_cust &&
+	               st_cust_by_account && st_cust_by_async && st_addr_of
 	               ? 0
 	               : -1;
 }
@@ -88,6 +99,64 @@ static const char *col(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
+/* address_list: [{"async_id", "address_id", "customer_async_id",
+ * "account", "purpose", "primary"}] of every address, in acceptance order. */
+static cJSON *address_list(void)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	while (sqlite3_step(st_addr_list) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		json_add_str(o, "async_id", col(st_addr_list, 0));
+		json_add_str(o, "address_id", col(st_addr_list, 1));
+		json_add_str(o, "customer_async_id", col(st_addr_list, 2));
+		json_add_str(o, "account", col(st_addr_list, 3));
+		json_add_str(o, "purpose", col(st_addr_list, 4));
+		cJSON_AddBoolToObject(o, "primary", sqlite3_column_int(st_addr_list, 5) == 1);
+		cJSON_AddItemToArray(arr, o);
+	}
+	db_done(st_addr_list);
+	return arr;
+}
+
+/* record: what HQ holds for body's "txn_id" ({"txn_id", "record",
+ * "addresses": the addresses it names as they were at acceptance}) or
+ * body's "account" / "async_id" (the customer as its `customer` change
+ * shows it, account null when it has none); 404 when none. */
+static void record(const cJSON *body, struct hq_reply *rp)
+{
+	const char *txn = json_str(body, "txn_id");
+	const char *key = json_str(body, "account") ? json_str(body, "account")
+	                                            : json_str(body, "async_id");
+	char store[HQ_ID_MAX];
+	cJSON *doc = NULL;
+	sqlite3_stmt *st = txn ? st_txn_rec : st_cust_id;
+
+	if (!txn && !key) {
+		reply_error(rp, 400, "invalid_request", "txn_id, account or async_id is required");
+		return;
+	}
+	db_lock();
+	sqlite3_bind_text(st, 1, txn ? txn : key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && txn) {
+		doc = cJSON_CreateObject();
+		json_add_str(doc, "txn_id", txn);
+		cJSON_AddItemToObject(doc, "record", cJSON_Parse(col(st, 0)));
+		cJSON_AddItemToObject(doc, "addresses",
+		                      col(st, 1) ? cJSON_Parse(col(st, 1)) : cJSON_CreateNull());
+	} else if (sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		db_done(st);
+		feed_customer_doc(id, &doc, store);
+	}
+	db_done(st);
+	db_unlock();
+	if (doc)
+		reply_json(rp, 200, doc);
+	else
+		reply_error(rp, 404, "not_found", "HQ holds no such record");
+}
+
 /* state: the document of README.md "state". */
 static void state(struct hq_reply *rp)
 {
@@ -102,9 +171,14 @@ static void state(struct hq_reply *rp)
 		json_add_str(o, "account", col(st_customers, 2));
 		json_add_str(o, "store", col(st_customers, 3));
 		json_add_str(o, "register", col(st_customers, 4));
+		cJSON_AddNumberToObject(o, "version", (double)sqlite3_column_int64(st_customers, 5));
 		cJSON_AddItemToArray(custs, o);
 	}
 	db_done(st_customers);
+	cJSON_AddItemToObject(doc, "address_records", address_list());
+	a = column_list(st_upd_ids);
+	cJSON_AddNumberToObject(doc, "updates", cJSON_GetArraySize(a));
+	cJSON_AddItemToObject(doc, "update_ids", a);
 	if (sqlite3_step(st_count_pending) == SQLITE_ROW)
 		cJSON_AddNumberToObject(doc, "pending_customers",
 		                        (double)sqlite3_column_int64(st_count_pending, 0));
@@ -162,118 +236,156 @@ static void assign(const cJSON *body, struct hq_reply *rp)
 	reply_json(rp, 200, doc);
 }
 
-/* merge: copies every member of from into to, replacing same names. */
-static void merge(cJSON *to, const cJSON *from)
+/* find_existing: the customer named by body's "account" or "async_id":
+ * 1 with *id, its record, store and account, 0 when body names none,
+ * -1 (err set) when HQ holds no such customer. */
+static int find_existing(const cJSON *body, int64_t *id, cJSON **rec, char st[HQ_ID_MAX],
+                         char account[24], char *err, size_t n)
 {
-	const cJSON *m;
+	const char *acct = json_str(body, "account"), *aid = json_str(body, "async_id");
+	sqlite3_stmt *q = acct ? st_cust_by_account : st_cust_by_async;
 
-	cJSON_ArrayForEach(m, from)
-	{
-		cJSON_DeleteItemFromObjectCaseSensitive(to, m->string);
-		cJSON_AddItemToObject(to, m->string, cJSON_Duplicate(m, true));
+	if (!acct && !aid)
+		return 0;
+	sqlite3_bind_text(q, 1, acct ? acct : aid, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		db_done(q);
+		snprintf(err, n, "no customer has %s %.60s", acct ? "account" : "async_id",
+		         acct ? acct : aid);
+		return -1;
 	}
+	*id = sqlite3_column_int64(q, 0);
+	*rec = cJSON_Parse(col(q, 1));
+	util_copy(st, HQ_ID_MAX, col(q, 2));
+	util_copy(account, 24, col(q, 3) ? col(q, 3) : "");
+	db_done(q);
+	return *rec ? 1 : -1;
 }
 
-/* put_addresses: stores the address records of arr for customer id. */
+/* address_record: the members of an admin address entry a that its
+ * record keeps (all but address_id and customer; async_id kept). */
+static cJSON *address_record(const cJSON *a)
+{
+	cJSON *r = cJSON_Duplicate(a, true);
+
+	cJSON_DeleteItemFromObjectCaseSensitive(r, "address_id");
+	cJSON_DeleteItemFromObjectCaseSensitive(r, "customer");
+	return r;
+}
+
+/* put_addresses: each entry of arr naming an address_id or async_id of
+ * one of the customer's addresses changes it (members merged, null
+ * clears); any other is a new address (async_id optional), which gets its
+ * address id at once when the customer has an account. Returns 0 or -1. */
 static int put_addresses(const cJSON *arr, int64_t id, const char *store, char *err, size_t n)
 {
 	const cJSON *a;
 
 	cJSON_ArrayForEach(a, arr)
 	{
-		const char *aid = json_str(a, "async_id");
-		char *text;
-		int rc;
+		const char *key = json_str(a, "address_id") ? json_str(a, "address_id")
+		                                            : json_str(a, "async_id");
+		cJSON *rec = address_record(a), *before = NULL;
+		int64_t row = 0;
+		int rc = 0;
 
-		if (!aid) {
-			snprintf(err, n, "addresses: each needs an async_id");
+		if (!cJSON_IsObject(a) || !rec) {
+			cJSON_Delete(rec);
+			snprintf(err, n, "addresses: an array of objects");
 			return -1;
 		}
-		text = cJSON_PrintUnformatted(a);
-		if (!text)
-			return -1;
-		sqlite3_bind_text(st_addr_put, 1, aid, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st_addr_put, 2, id);
-		sqlite3_bind_text(st_addr_put, 3, store, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st_addr_put, 4, text, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st_addr_put);
-		db_done(st_addr_put);
-		free(text);
-		if (rc != SQLITE_DONE) {
-			snprintf(err, n, "address %.60s: %s", aid, sqlite3_errmsg(db_handle()));
-			return -1;
+		sqlite3_bind_int64(st_addr_of, 1, id);
+		sqlite3_bind_text(st_addr_of, 2, key ? key : "", -1, SQLITE_STATIC);
+		if (key && sqlite3_step(st_addr_of) == SQLITE_ROW) {
+			row = sqlite3_column_int64(st_addr_of, 0);
+			before = cJSON_Parse(col(st_addr_of, 1));
 		}
+		db_done(st_addr_of);
+		if (before) {
+			cJSON *after = cJSON_Duplicate(before, true);
+			cust_apply(after, rec);
+			rc = cust_address_set(id, row, before, after);
+			cJSON_Delete(after);
+		} else if (json_str(a, "address_id")) {
+			snprintf(err, n, "the customer has no address %.40s", json_str(a, "address_id"));
+			rc = -1;
+		} else if (cust_address_add(id, json_str(a, "async_id"), store, NULL, rec, NULL) < 0) {
+			snprintf(err, n, "address: %s", sqlite3_errmsg(db_handle()));
+			rc = -1;
+		}
+		cJSON_Delete(before);
+		cJSON_Delete(rec);
+		if (rc < 0)
+			return -1;
 	}
 	return 0;
 }
 
+/* new_customer: a customer of body's "store" with the next account and
+ * body's "customer" fields. Returns its row id, -1 with err. */
+static int64_t new_customer(const cJSON *fields, const char *store, char account[24], char *err,
+                            size_t n)
+{
+	char *text;
+	int rc;
+
+	if (!store || !cJSON_IsObject(fields)) {
+		snprintf(err, n, "store and customer are required (or account or async_id)");
+		return -1;
+	}
+	if (sync_next_account(account) < 0 || !(text = cJSON_PrintUnformatted(fields)))
+		return -1;
+	sqlite3_bind_text(st_hq_cust, 1, store, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st_hq_cust, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st_hq_cust, 3, clock_ms());
+	sqlite3_bind_text(st_hq_cust, 4, account, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st_hq_cust);
+	db_done(st_hq_cust);
+	free(text);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, n, "%s", sqlite3_errmsg(db_handle()));
+		return -1;
+	}
+	return sqlite3_last_insert_rowid(db_handle());
+}
+
 /* customer_tx: the body of admin "customer" inside a transaction. With
- * "account": merges "customer" into that customer's record; else creates
- * a customer of "store" with the next account. Adds "addresses" either
- * way and publishes the `customer` change. */
+ * "account" or "async_id": HQ staff change that customer: "customer"
+ * fields merged into its record (null clears), "addresses" changed or
+ * added, its version bumped. Else a customer of "store" is created with
+ * the next account. Either way its `customer` change is published when
+ * it has an account. Stored as given, unchecked (HQ is the authority). */
 static int customer_tx(const cJSON *body, char account[24], char *err, size_t n)
 {
 	const cJSON *fields = cJSON_GetObjectItemCaseSensitive(body, "customer");
 	const cJSON *addrs = cJSON_GetObjectItemCaseSensitive(body, "addresses");
-	const char *acct = json_str(body, "account"), *store = json_str(body, "store");
-	char st[HQ_ID_MAX], *text = NULL;
+	char st[HQ_ID_MAX];
 	cJSON *rec = NULL;
-	int64_t id;
-	int rc = -1;
+	int64_t id = 0;
+	int rc = -1, found;
 
 	if ((fields && !cJSON_IsObject(fields)) || (addrs && !cJSON_IsArray(addrs))) {
 		snprintf(err, n, "customer: an object; addresses: an array");
 		return -1;
 	}
-	if (acct) {
-		sqlite3_bind_text(st_cust_by_account, 1, acct, -1, SQLITE_STATIC);
-		if (sqlite3_step(st_cust_by_account) != SQLITE_ROW) {
-			db_done(st_cust_by_account);
-			snprintf(err, n, "no customer has account %.40s", acct);
-			return -1;
-		}
-		id = sqlite3_column_int64(st_cust_by_account, 0);
-		rec = cJSON_Parse(col(st_cust_by_account, 1));
-		util_copy(st, sizeof(st), col(st_cust_by_account, 2));
-		db_done(st_cust_by_account);
-		util_copy(account, 24, acct);
-		if (!rec)
-			goto cleanup;
-		merge(rec, fields);
-		text = cJSON_PrintUnformatted(rec);
-		if (!text)
-			goto cleanup;
-		sqlite3_bind_text(st_cust_record, 1, text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st_cust_record, 2, id);
-	} else {
-		if (!store || !fields) {
-			snprintf(err, n, "store and customer are required (or account)");
-			return -1;
-		}
-		util_copy(st, sizeof(st), store);
-		if (sync_next_account(account) < 0)
-			goto cleanup;
-		text = cJSON_PrintUnformatted(fields);
-		if (!text)
-			goto cleanup;
-		sqlite3_bind_text(st_hq_cust, 1, store, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st_hq_cust, 2, text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st_hq_cust, 3, clock_ms());
-		sqlite3_bind_text(st_hq_cust, 4, account, -1, SQLITE_STATIC);
-	}
-	if (sqlite3_step(acct ? st_cust_record : st_hq_cust) != SQLITE_DONE) {
-		snprintf(err, n, "%s", sqlite3_errmsg(db_handle()));
-		db_done(acct ? st_cust_record : st_hq_cust);
+	found = find_existing(body, &id, &rec, st, account, err, n);
+	if (found < 0)
 		goto cleanup;
+	if (found) {
+		cust_apply(rec, fields);
+		if (cust_record_set(id, rec) < 0)
+			goto cleanup;
+	} else {
+		util_copy(st, sizeof(st), json_str(body, "store") ? json_str(body, "store") : "");
+		id = new_customer(fields, json_str(body, "store"), account, err, n);
+		if (id < 0)
+			goto cleanup;
 	}
-	db_done(acct ? st_cust_record : st_hq_cust);
-	if (!acct)
-		id = sqlite3_last_insert_rowid(db_handle());
-	if (put_addresses(addrs, id, st, err, n) < 0 || feed_publish_customer(id) < 0)
+	if (put_addresses(addrs, id, st, err, n) < 0 || (found && cust_bump(id) < 0) ||
+	    feed_publish_customer(id) < 0)
 		goto cleanup;
 	rc = 0;
 cleanup:
-	free(text);
 	cJSON_Delete(rec);
 	return rc;
 }
@@ -299,7 +411,7 @@ static void customer(const cJSON *body, struct hq_reply *rp)
 	}
 	feed_notify();
 	doc = cJSON_CreateObject();
-	json_add_str(doc, "account", account);
+	json_add_str(doc, "account", account[0] ? account : NULL);
 	reply_json(rp, 200, doc);
 }
 
@@ -365,7 +477,7 @@ static void set_mode(const cJSON *body, struct hq_reply *rp)
 static bool is_post_verb(const char *verb)
 {
 	static const char *const verbs[] = {"fault", "reset-faults", "reset-stats", "assign", "revoke",
-	                                    "unrevoke", "clock", "mode", "customer"};
+	                                    "unrevoke", "clock", "mode", "customer", "record"};
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(*verbs); i++)
 		if (!strcmp(verb, verbs[i]))
@@ -434,6 +546,8 @@ void admin_handle(const struct hq_request *rq, struct hq_reply *rp)
 		set_clock(body, rp);
 	} else if (!strcmp(verb, "mode")) {
 		set_mode(body, rp);
+	} else if (!strcmp(verb, "record")) {
+		record(body, rp);
 	} else {
 		customer(body, rp);
 	}

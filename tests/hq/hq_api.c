@@ -81,7 +81,15 @@ static void delay(unsigned ms)
 		;
 }
 
-/* health: 200 {"status": "ok", "time": HQ's clock, "api": 1}. */
+static char revision[16] = HQ_REVISION; /* set once before serving */
+
+void api_set_revision(const char *r)
+{
+	util_copy(revision, sizeof(revision), r);
+}
+
+/* health: 200 {"status": "ok", "time": HQ's clock, "api": 1, "revision"}
+ * (no revision when started with --revision none: an older HQ). */
 static void health(struct hq_reply *rp)
 {
 	cJSON *doc = cJSON_CreateObject();
@@ -91,6 +99,8 @@ static void health(struct hq_reply *rp)
 	json_add_str(doc, "status", "ok");
 	json_add_str(doc, "time", now);
 	cJSON_AddNumberToObject(doc, "api", 1);
+	if (revision[0])
+		json_add_str(doc, "revision", revision);
 	reply_json(rp, 200, doc);
 }
 

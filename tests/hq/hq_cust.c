@@ -24,7 +24,7 @@ int cust_init(void)
 	st_bump = db_prepare("UPDATE customers SET version = version + 1 WHERE id = ?1"
 	                     " RETURNING version");
 	st_set_aid = db_prepare("UPDATE addresses SET address_id = ?1 WHERE id = ?2");
-	st_addr_row = db_prepare("SELECT a.async_id, c.account, c.store FROM addresses a"
+	st_addr_row = db_prepare("SELECT a.async_id, c.account, c.store, a.register FROM addresses a"
 	                         " JOIN customers c ON c.id = a.customer_id WHERE a.id = ?1");
 	st_demote = db_prepare("UPDATE addresses SET record = json_set(record, '$.primary', json('false'))"
 	                       " WHERE customer_id = ?1 AND id <> ?2"
@@ -68,7 +68,8 @@ int cust_give_address_id(int64_t addr_row, cJSON *done)
 	sqlite3_bind_int64(st_addr_row, 1, addr_row);
 	rc = sqlite3_step(st_addr_row);
 	if (rc == SQLITE_ROW) {
-		from_register = sqlite3_column_type(st_addr_row, 0) != SQLITE_NULL;
+		from_register = sqlite3_column_type(st_addr_row, 0) != SQLITE_NULL &&
+		                sqlite3_column_type(st_addr_row, 3) != SQLITE_NULL;
 		if (from_register)
 			util_copy(async_id, sizeof(async_id), (const char *)sqlite3_column_text(st_addr_row, 0));
 		if (sqlite3_column_type(st_addr_row, 1) != SQLITE_NULL)

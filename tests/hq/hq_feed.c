@@ -81,7 +81,7 @@ static cJSON *address_doc(const char *account)
 	    json_add_str(out, "async_id", (const char *)sqlite3_column_text(st_addrs, 2)) < 0)
 		goto fail;
 	ref = cJSON_AddObjectToObject(out, "customer");
-	if (!ref || !cJSON_AddStringToObject(ref, "account", account))
+	if (!ref || json_add_str(ref, "account", account) < 0)
 		goto fail;
 	for (m = stored->child; m; m = m->next) {
 		if (!strcmp(m->string, "customer") || !strcmp(m->string, "async_id") ||
@@ -104,25 +104,40 @@ fail:
  * Caller holds db_lock inside a transaction. Returns 0 or -1. */
 int feed_publish_customer(int64_t customer_id)
 {
+	char store[HQ_ID_MAX];
+	cJSON *change = NULL;
+
+	if (feed_customer_doc(customer_id, &change, store) < 0)
+		return -1;
+	if (!change || cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(change, "account"))) {
+		cJSON_Delete(change); /* no account yet: the change follows its account_assigned */
+		return 0;
+	}
+	return feed_publish(store, change);
+}
+
+/* feed_customer_doc: see hq.h. */
+int feed_customer_doc(int64_t customer_id, cJSON **out, char store[HQ_ID_MAX])
+{
 	cJSON *change = NULL, *cust, *addrs;
-	char account[32], store[HQ_ID_MAX];
+	char account[32] = "";
+	bool has_account;
 	int rc = -1;
 
+	*out = NULL;
 	sqlite3_bind_int64(st_cust, 1, customer_id);
 	if (sqlite3_step(st_cust) != SQLITE_ROW) {
 		db_log_error("customer change");
 		goto cleanup;
 	}
-	if (sqlite3_column_type(st_cust, 0) == SQLITE_NULL) {
-		rc = 0; /* no account yet: the change follows its account_assigned */
-		goto cleanup;
-	}
-	util_copy(account, sizeof(account), (const char *)sqlite3_column_text(st_cust, 0));
-	util_copy(store, sizeof(store), (const char *)sqlite3_column_text(st_cust, 1));
+	has_account = sqlite3_column_type(st_cust, 0) != SQLITE_NULL;
+	if (has_account)
+		util_copy(account, sizeof(account), (const char *)sqlite3_column_text(st_cust, 0));
+	util_copy(store, HQ_ID_MAX, (const char *)sqlite3_column_text(st_cust, 1));
 	change = cJSON_CreateObject();
 	cust = cJSON_Parse((const char *)sqlite3_column_text(st_cust, 2));
 	if (!change || !cust || !cJSON_AddStringToObject(change, "type", "customer") ||
-	    !cJSON_AddStringToObject(change, "account", account) ||
+	    json_add_str(change, "account", has_account ? account : NULL) < 0 ||
 	    !cJSON_AddNumberToObject(change, "version", (double)sqlite3_column_int64(st_cust, 3))) {
 		cJSON_Delete(cust);
 		goto cleanup;
@@ -135,13 +150,14 @@ int feed_publish_customer(int64_t customer_id)
 		goto cleanup;
 	sqlite3_bind_int64(st_addrs, 1, customer_id);
 	while (sqlite3_step(st_addrs) == SQLITE_ROW) {
-		cJSON *a = address_doc(account);
+		cJSON *a = address_doc(has_account ? account : NULL);
 		if (!a)
 			goto cleanup;
 		cJSON_AddItemToArray(addrs, a);
 	}
-	rc = feed_publish(store, change);
+	*out = change;
 	change = NULL;
+	rc = 0;
 cleanup:
 	db_done(st_cust);
 	db_done(st_addrs);

@@ -34,13 +34,14 @@ struct options {
 	char cert[4096], key[4096];           /* server certificate and key */
 	char admin_cert[4096], admin_key[4096]; /* for SNI hq-admin.test */
 	long clock_offset;
+	char revision[16]; /* health's "revision", "" for none */
 	bool pick_port;
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: hq --dir DIR [--port N] [--assign immediate|manual|DELAY_MS]\n"
-	      "          [--cert FILE] [--key FILE] [--clock-offset SECONDS]\n"
+	      "          [--cert FILE] [--key FILE] [--clock-offset SECONDS] [--revision DATE|none]\n"
 	      "       hq --pick-port\n",
 	      f);
 }
@@ -67,6 +68,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"assign", required_argument, NULL, 'a'}, {"cert", required_argument, NULL, 'c'},
 		{"key", required_argument, NULL, 'k'},    {"clock-offset", required_argument, NULL, 'o'},
 		{"pick-port", no_argument, NULL, 'P'},    {"help", no_argument, NULL, 'h'},
+		{"revision", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0},
 	};
 	long v;
@@ -74,6 +76,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->mode = ASSIGN_IMMEDIATE;
+	util_copy(o->revision, sizeof(o->revision), HQ_REVISION);
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -97,6 +100,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'o':
 			if (parse_long(optarg, -100000000L, 100000000L, &o->clock_offset) < 0)
 				goto bad;
+			break;
+		case 'r':
+			if (strlen(optarg) >= sizeof(o->revision))
+				goto bad;
+			util_copy(o->revision, sizeof(o->revision), strcmp(optarg, "none") ? optarg : "");
 			break;
 		case 'P':
 			o->pick_port = true;
@@ -281,6 +289,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits it */
 	clock_set_offset(o.clock_offset);
+	api_set_revision(o.revision);
 	rc = 1;
 	if (init_state(&o) == 0)
 		rc = serve(&o, &sigs);

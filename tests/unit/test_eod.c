@@ -204,6 +204,107 @@ static void test_gate_reasons(void **state)
 	eod_gate_free(&g);
 }
 
+/* An address row n of customer cust in state, with purpose and HQ's
+ * code when rejected (synced ones get address id A00000n). */
+static void address(struct fixture *f, int n, int cust, const char *state, const char *purpose, const char *code)
+{
+	char sql[768];
+
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO address(id, async_id, address_id, customer_id, origin, state, purpose, line1, city,"
+	         " postal_code, country, created_at, last_code, last_message, updated_at) VALUES (%d,"
+	         " '00000000-0000-4000-9000-%012d', CASE '%s' WHEN 'synced' THEN 'A%06d' END, %d, 'local', '%s',"
+	         " nullif('%s', ''), 'Rua', 'Lisboa', '1100', 'PT', 'x', nullif('%s', ''), nullif('%s', ''), 0)",
+	         n, n, state, n, cust, state, purpose ? purpose : "", code ? code : "", code ? "HQ says no" : "");
+	exec(f, sql);
+}
+
+/* Names addresses d (delivery) and i (invoice) on transaction n (0: none). */
+static void names(struct fixture *f, int n, int d, int i)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "UPDATE txn SET delivery_address_id = nullif(%d, 0), invoice_address_id = nullif(%d, 0)"
+	                           " WHERE id = %d", d, i, n);
+	exec(f, sql);
+}
+
+/* The gate over addresses: each distinct referenced address counted once,
+ * synced ones counted as synced, the others classified like customers
+ * (pending: waiting_for_upload, uploaded: waiting_for_assignment, both
+ * hq_unreachable when the network says so, rejected with HQ's code),
+ * named by its customer's local number and purpose; unreferenced ones and
+ * other dates' ones ignored; the freeze refuses while one is unsynced. */
+static void test_gate_addresses(void **state)
+{
+	struct fixture *f = *state;
+	struct eod_gate g;
+	struct eod_net net;
+	struct eod_stmt st;
+	struct pa_err e;
+
+	customer(f, 1, "synced", NULL);
+	customer(f, 2, "synced", NULL);
+	address(f, 1, 1, "synced", "delivery", NULL);
+	address(f, 2, 1, "pending", "delivery", NULL);
+	address(f, 3, 1, "uploaded", "invoice", NULL);
+	address(f, 4, 2, "rejected", NULL, "invalid_address");
+	address(f, 5, 2, "pending", "home", NULL); /* named only on another date */
+	address(f, 6, 2, "pending", "home", NULL); /* named by no sale */
+	txn(f, 1, "2026-11-25", 1, 100, "uploaded", "cash", 100, NULL, 0);
+	txn(f, 2, "2026-11-25", 1, 100, "uploaded", "cash", 100, NULL, 0);
+	txn(f, 3, "2026-11-25", 2, 100, "uploaded", "cash", 100, NULL, 0);
+	txn(f, 4, "2026-11-26", 2, 100, "uploaded", "cash", 100, NULL, 0);
+	names(f, 1, 1, 3);
+	names(f, 2, 2, 3); /* address 3 twice: counted once */
+	names(f, 3, 0, 4);
+	names(f, 4, 5, 0);
+
+	assert_int_equal(eod_gate(f->st, "2026-11-25", NULL, &g, &e), 0);
+	assert_int_equal(g.customers, 2);
+	assert_int_equal(g.addresses, 4);
+	assert_int_equal(g.synced, 3);
+	assert_int_equal(g.rejected, 1);
+	assert_int_equal(g.nblocks, 3);
+	assert_int_equal(g.blocks[0].kind, EOD_ADDRESS);
+	assert_string_equal(g.blocks[0].async_id, "00000000-0000-4000-9000-000000000002");
+	assert_string_equal(g.blocks[0].local_number, "R01-000001");
+	assert_string_equal(g.blocks[0].purpose, "delivery");
+	assert_string_equal(g.blocks[0].state, "pending");
+	assert_int_equal(g.blocks[0].reason, EOD_WAIT_UPLOAD);
+	assert_string_equal(g.blocks[1].purpose, "invoice");
+	assert_int_equal(g.blocks[1].reason, EOD_WAIT_ASSIGN);
+	assert_int_equal(g.blocks[2].kind, EOD_ADDRESS);
+	assert_string_equal(g.blocks[2].local_number, "R01-000002");
+	assert_string_equal(g.blocks[2].purpose, "");
+	assert_int_equal(g.blocks[2].reason, EOD_REJECTED);
+	assert_string_equal(g.blocks[2].code, "invalid_address");
+	assert_false(eod_ready(&g));
+	eod_gate_free(&g);
+
+	/* this run's download failed: the uploaded address waits on HQ */
+	memset(&net, 0, sizeof(net));
+	net.down_failed = true;
+	snprintf(net.last_error, sizeof(net.last_error), "reset");
+	assert_int_equal(eod_gate(f->st, "2026-11-25", &net, &g, &e), 0);
+	assert_int_equal(g.blocks[0].reason, EOD_WAIT_UPLOAD);
+	assert_int_equal(g.blocks[1].reason, EOD_UNREACHABLE);
+	assert_true(g.unreachable);
+	eod_gate_free(&g);
+
+	/* the freeze refuses while an address is unsynced, even with every
+	 * customer synced and every transaction uploaded */
+	assert_int_equal(eod_freeze(f->st, "2026-11-25", &st, &e), EX_TEMPFAIL);
+	exec(f, "UPDATE address SET state = 'synced', address_id = 'A' || id, last_code = NULL WHERE id IN (2, 3, 4)");
+	assert_int_equal(eod_gate(f->st, "2026-11-25", NULL, &g, &e), 0);
+	assert_int_equal(g.nblocks, 0);
+	assert_int_equal(g.synced, g.customers + g.addresses);
+	assert_true(eod_ready(&g));
+	eod_gate_free(&g);
+	assert_int_equal(eod_freeze(f->st, "2026-11-25", &st, &e), 0);
+	eod_stmt_free(&st);
+}
+
 static void test_build_exact(void **state)
 {
 	struct fixture *f = *state;
@@ -293,6 +394,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_oldest_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_reasons, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_freeze, setup, teardown),
 	};

@@ -489,6 +489,12 @@ static void test_assign_fold_requeue(void **state)
 	exec(f, "UPDATE address SET state = 'rejected', last_code = 'invalid_address' WHERE id = 8");
 	assert_int_equal(rec_corrected(f->st, REC_ADDRESS, 8, &f->e), 0);
 	assert_string_equal(q(f, "SELECT state || coalesce(last_code, '') FROM address WHERE id = 8"), "pending");
+	/* a customer change from HQ: synced with its account, error cleared */
+	cust(f, 4, "rejected");
+	exec(f, "UPDATE customer SET last_code = 'invalid_email' WHERE id = 4");
+	assert_int_equal(rec_customer_synced(f->st, 4, "C000004", &f->e), 0);
+	assert_string_equal(q(f, "SELECT state || ' ' || account || coalesce(last_code, '') FROM customer WHERE id = 4"),
+	                    "synced C000004");
 	/* unknown kinds are refused, not ignored */
 	assert_int_equal(rec_accepted(f->st, REC_CUSTOMER_UPDATE, 1, &f->e), EX_SOFTWARE);
 }

@@ -2,8 +2,9 @@
 # Load: 50 long polls wait at once while 200 more connections are served
 # concurrently (150 health requests each held 1.5 s by an injected delay,
 # so that they overlap, and 50 batch uploads); nothing stalls: the 200 end
-# in a few seconds, the 50 polls keep waiting, and all 50 answer as soon
-# as a change is published.
+# while the 50 polls (wait 60 s) are still waiting (served one after another
+# they would take 225 s), and all 50 answer with the change once it is
+# published. No bound on seconds: a loaded machine must not fail it.
 . "$(dirname "$0")/lib.bash"
 hq_start
 F=/v1/stores/S0001/changes
@@ -22,7 +23,7 @@ common() {
 		[ "$i" = 1 ] || echo next
 		common
 		printf 'url = "%s"\noutput = "%s"\nheader = "Authorization: Bearer %s"\n' \
-			"$BASE$F?after=$cur&wait=40" "$DIR/lp/$i.json" "$(tok S0001-R02)"
+			"$BASE$F?after=$cur&wait=60" "$DIR/lp/$i.json" "$(tok S0001-R02)"
 	done
 } >"$DIR/lp.cfg"
 curl --parallel --parallel-immediate --parallel-max 50 -K "$DIR/lp.cfg" >"$DIR/lp.status" 2>"$DIR/lp.err" &
@@ -56,9 +57,15 @@ admin fault '{"path":"/v1/health","kind":"delay","delay_ms":1500,"count":150}' >
 t0=$(now)
 curl --parallel --parallel-immediate --parallel-max 200 -K "$DIR/load.cfg" >"$DIR/load.status" 2>"$DIR/load.err" || true
 e=$(elapsed "$t0")
+# The polls wait 60 s at most (HQ-API's cap). On a machine so loaded that
+# the 200 took nearly that long, "still waiting" cannot be told from
+# "never held": say so and count the test as skipped, not passed.
+if awk -v e="$e" 'BEGIN{exit !(e > 50)}'; then
+	echo "SKIP: the machine took $e s for 200 requests; the 60 s long polls cannot be checked"
+	exit 77
+fi
 eq "$(wc -l <"$DIR/load.status")" 200 "200 transfers"
 eq "$(awk '$1 != 200' "$DIR/load.status" | wc -l)" 0 "every one 200 ($(sort "$DIR/load.status" | awk '{print $1}' | uniq -c | tr '\n' ' '))"
-awk -v e="$e" 'BEGIN{exit !(e < 12)}' || fail "200 concurrent requests took $e s (serialized they would take 225 s)"
 eq "$(cat "$DIR"/load/b*.json | jq -r '.results[0].status' | sort -u)" accepted "uploads accepted"
 eq "$(state '.requests["GET /v1/health 200"]')" 151 "health requests served"
 eq "$(state .long_polls_waiting)" 50 "long polls still waiting"
@@ -70,11 +77,8 @@ post "$(batches S0001-R02)" S0001-R02 "$(batch "$(customer "$(uuid)" '.local_num
 expect_status 200 "the change"
 wait $lp || true
 e=$(elapsed "$t0")
-awk -v e="$e" 'BEGIN{exit !(e < 3)}' || fail "the long polls answered $e s after the change"
 eq "$(wc -l <"$DIR/lp.status")" 50 "50 long polls answered"
 eq "$(awk '$1 != 200' "$DIR/lp.status" | wc -l)" 0 "long polls 200"
-slow=$(awk '$2 > 30' "$DIR/lp.status" | wc -l)
-eq "$slow" 0 "long polls answered early, not at their wait"
 for i in $(seq 50); do
 	[ "$(jq -r '.changes[0].type' "$DIR/lp/$i.json")" = account_assigned ] || fail "long poll $i: $(head -c 200 "$DIR/lp/$i.json")"
 done

@@ -35,7 +35,7 @@ for m in customers addresses address_ids transactions txn_ids records_received d
 	statements changes requests faults assign clock_offset pending_customers long_polls_waiting; do
 	jq -e "has(\"$m\")" "$DIR/state.json" >/dev/null || fail "state lacks $m"
 done
-eq "$(jq -c '.customers[0]' "$DIR/state.json")" "{\"async_id\":\"$c\",\"local_number\":\"R01-000001\",\"account\":\"C000001\",\"store\":\"S0001\",\"register\":\"R01\"}" "state customer"
+eq "$(jq -c '.customers[0]' "$DIR/state.json")" "{\"async_id\":\"$c\",\"local_number\":\"R01-000001\",\"account\":\"C000001\",\"store\":\"S0001\",\"register\":\"R01\",\"version\":3}" "state customer"
 eq "$(jq -r '"\(.addresses) \(.transactions) \(.records_received) \(.duplicates_seen) \(.changes)"' "$DIR/state.json")" "1 1 4 1 3" "state counts"
 eq "$(jq -r '.statements[0] | "\(.store) \(.register) \(.business_date) \(.posting_id) \(.transaction_count) \(.sales_minor)"' "$DIR/state.json")" "S0001 R01 2026-11-25 P000001 1 2598" "state statement"
 eq "$(jq -r '.requests["POST /v1/stores/S0001/registers/R01/batches 200"]' "$DIR/state.json")" 2 "state requests"
