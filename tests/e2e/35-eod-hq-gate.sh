@@ -4,7 +4,7 @@
 # What happens (HQ assigns only when asked):
 #  D:  a customer's sale is uploaded; the register is made to believe the
 #      customer is synced (sqlite3) though HQ has not assigned it, so the
-#      statement is frozen and HQ answers 409 unsynced_customers; then the
+#      statement is frozen and HQ answers 409 unsynced_references (customers); then the
 #      admin runs HQ's job.
 #  D2: a sale is marked uploaded here though it was never sent: HQ answers
 #      409 unknown_transactions.
@@ -12,8 +12,8 @@
 #      backup) and `eod --date D` runs again: HQ answers 409 already_posted.
 #  D3: a sale's total is changed here after its upload: HQ answers 422
 #      totals_mismatch.
-# What must hold: on 409 unsynced_customers eod keeps the same statement,
-# says HQ has no account yet, syncs and posts that same statement once the
+# What must hold: on 409 unsynced_references eod keeps the same statement,
+# says HQ has not synced that customer yet, syncs and posts that same statement once the
 # assignment arrives; on 409 unknown_transactions it sends the transaction
 # again and posts the same statement; already_posted and totals_mismatch
 # are 65 naming the statement ids (and HQ's figures), recorded as refused,
@@ -35,9 +35,9 @@ expect_rc 0 pa sync
 [ "$(sql "SELECT state FROM customer")" = uploaded ] || fail "the customer is not uploaded"
 sql "UPDATE customer SET state = 'synced', account = 'C999999' WHERE async_id = '$ANA'"
 
-check "409 unsynced_customers: the same statement is posted again once HQ assigns"
+check "409 unsynced_references: the same statement is posted again once HQ assigns"
 pa_bg "$T/eod.out" "$T/eod.err" eod --timeout 60
-wait_for "$T/eod.err" "HQ has no account yet for customers $ANA" 10
+wait_for "$T/eod.err" "HQ has not synced customers $ANA yet" 10
 SID=$(sql "SELECT statement_id FROM statement WHERE business_date = '$D'")
 [ -n "$SID" ] || fail "no statement frozen"
 hq admin assign >/dev/null

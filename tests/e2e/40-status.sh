@@ -61,7 +61,7 @@ jq -e '(keys | sort) == (["store","register","customers","addresses","transactio
 	"$T/out" >/dev/null || fail "status keys differ from AGENT.md: $(jq -c keys "$T/out")"
 jq -e '.store == "S0001" and .register == "R01"
 	and .customers == {"pending":1,"uploaded":1,"synced":2,"rejected":1}
-	and .addresses == {"pending":0,"uploaded":1,"rejected":0}
+	and .addresses == {"pending":0,"uploaded":0,"synced":1,"rejected":0}
 	and .transactions == {"pending":1,"uploaded":3,"rejected":0}' "$T/out" >/dev/null ||
 	fail "counts by state are wrong: $(jq -c '[.customers, .addresses, .transactions]' "$T/out")"
 jq -e '.oldest_waiting.kind == "transaction" and .oldest_waiting.id == "S0001-R01-000002"
@@ -85,7 +85,7 @@ jq -e '.open_dates[0].transactions_not_uploaded == 1 and .open_dates[0].statemen
 check "text: one line per fact, records by id only"
 expect_rc 0 pr status
 grep -Eq '^customers +pending 1  uploaded 1  synced 2  rejected 1$' "$T/out" || fail "customers line"
-grep -Eq '^addresses +pending 0  uploaded 1  rejected 0$' "$T/out" || fail "addresses line"
+grep -Eq '^addresses +pending 0  uploaded 0  synced 1  rejected 0$' "$T/out" || fail "addresses line"
 grep -Eq '^transactions +pending 1  uploaded 3  rejected 0$' "$T/out" || fail "transactions line"
 grep -Eq '^oldest waiting +transaction S0001-R01-000002 \(customer R01-000002\), pending for 2 h 0[0-9] min: waiting for its customer, whom HQ rejected' "$T/out" ||
 	fail "oldest waiting line"
