@@ -103,6 +103,11 @@ fuzz:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=fuzzer CC=clang fuzz-bins
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run build/fuzz $(FUZZ_NAMES)
 
+# A thousand kill -9s under HQ faults, then proof of exactly once
+# (tests/soak/run; SOAK_KILLS, SOAK_SEED).
+soak: all
+	$(Q)BUILD=$(BUILD) SOAK_KILLS=$(or $(SOAK_KILLS),1000) tests/soak/run
+
 # Debian packages needed to build, test and demo; installed only when missing.
 DEB_PKGS := build-essential pkg-config clang libsqlite3-dev libcurl4-openssl-dev \
             libcjson-dev libcmocka-dev libinih-dev libmicrohttpd-dev libgnutls28-dev \
@@ -165,7 +170,7 @@ clean:
 	rm -rf build
 
 FORCE:
-.PHONY: all deps test test-systemd demo bench deb install clean fuzz fuzz-bins FORCE
+.PHONY: all deps test test-systemd demo bench deb install clean fuzz fuzz-bins soak FORCE
 .SECONDARY:
 
 -include $(COMMON_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(HQ_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) \
