@@ -46,8 +46,9 @@ static void note_ok(struct store *st)
 	struct pa_err e;
 	char v[32];
 
-	if (store_meta_get(st, "next_retry", v, sizeof(v), &e) == 0 && v[0])
-		store_meta_set(st, "next_retry", "", &e);
+	if (store_meta_get(st, "next_retry", v, sizeof(v), &e) == 0 && v[0] &&
+	    store_meta_set(st, "next_retry", "", &e) != 0)
+		log_warn("cannot clear the next retry time: %s", e.message); /* status shows a stale time */
 }
 
 /* After a failure: decides whether to try again and waits. Returns true to

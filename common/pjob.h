@@ -43,11 +43,11 @@ void pjob_init(struct pjob *j, struct store *st, struct hq_client *hq, const str
 /* Uploads until nothing can go, HQ fails past the rules, or *stop.
  * Takes the upload lock (wait_lock: block for it; else skip when another
  * process holds it). Returns 0 or a local failure status with *e. */
-int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e);
+PA_MUST_USE int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e);
 
 /* Downloads pages until HQ has no more (wait: long poll seconds for the
  * first page), HQ fails past the rules, or *stop. */
-int pjob_pull(struct pjob *j, long wait, struct pa_err *e);
+PA_MUST_USE int pjob_pull(struct pjob *j, long wait, struct pa_err *e);
 
 /* The delay before try number `failures` (1, 2, ...): full jitter over
  * an exponential ceiling from 1 s, capped at cap seconds. */

@@ -29,10 +29,10 @@
 
 /* Marks the fresh copy db (written by `backup`) as a backup of register
  * reg taken at taken (RFC 3339). Returns 0 or EX_IOERR with *e. */
-int restore_mark(sqlite3 *db, const char *reg, const char *taken, struct pa_err *e);
+PA_MUST_USE int restore_mark(sqlite3 *db, const char *reg, const char *taken, struct pa_err *e);
 
 /* When st is a marked copy opened for the first time, adopts it as
  * described above. Returns 0 (also when st is no copy) or a status. */
-int restore_adopt(struct store *st, struct pa_err *e);
+PA_MUST_USE int restore_adopt(struct store *st, struct pa_err *e);
 
 #endif

@@ -4,6 +4,7 @@
 #ifndef POSAGENT_UTIL_H
 #define POSAGENT_UTIL_H
 
+#include "common/err.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <signal.h>
@@ -13,7 +14,7 @@
 
 /* A random (version 4) UUID, lowercase, into out[UUID_LEN + 1].
  * Returns 0, or -1 when the kernel gives no randomness. */
-int util_uuid(char out[UUID_LEN + 1]);
+PA_MUST_USE int util_uuid(char out[UUID_LEN + 1]);
 
 /* Seconds on CLOCK_MONOTONIC: for backoff, waits and timeouts. */
 double util_mono(void);

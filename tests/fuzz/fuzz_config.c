@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size && fwrite(data, 1, size, f) != size)
 		abort();
 	fclose(f);
-	if (cfg_load(path, &c, err, sizeof(err)) == 0)
-		(void)cfg_check_values(&c, err, sizeof(err));
+	if (cfg_load(path, &c, err, sizeof(err)) == 0 && cfg_check_values(&c, err, sizeof(err)) != 0 && !err[0])
+		abort(); /* a refusal always says why */
 	return 0;
 }

@@ -7,6 +7,7 @@
  */
 #include <cJSON.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/customer.h"
 #include "common/txn.h"
@@ -24,14 +25,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || size > 256 * 1024)
 		return 0;
+	memset(&e, 0, sizeof(e));
 	if (!st)
 		st = fz_store("from-json", NULL, 0);
 	size--;
 	if (data[0] & 1) {
-		(void)txn_record(st, buf, size, &out, &created, &e);
+		if (txn_record(st, buf, size, &out, &created, &e) != 0 && !e.message[0])
+			abort(); /* a refusal always says why */
 	} else if (!util_json_has_nul(buf, size) && (rec = util_json_parse(buf, size))) {
 		if (cJSON_IsObject(rec))
-			(void)cust_create(st, rec, true, &out, &created, &e);
+			if (cust_create(st, rec, true, &out, &created, &e) != 0 && !e.message[0])
+				abort(); /* a refusal always says why */
 		cJSON_Delete(rec);
 	}
 	cJSON_Delete(out);

@@ -5,6 +5,7 @@
  * document, with and without the options.
  */
 #include <cJSON.h>
+#include <stdlib.h>
 
 #include "common/util.h"
 #include "common/validate.h"
@@ -27,11 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	doc = util_json_parse(buf, size);
 	if (!doc)
 		return 0;
-	(void)val_customer(doc, &err);
-	(void)val_address(doc, true, &err);
-	(void)val_address(doc, false, &err);
-	(void)val_transaction(doc, true, &err);
-	(void)val_transaction(doc, false, &err);
+	/* a refusal always names its code */
+	if ((val_customer(doc, &err) != 0 && !err.code[0]) || (val_address(doc, true, &err) != 0 && !err.code[0]) ||
+	    (val_address(doc, false, &err) != 0 && !err.code[0]) ||
+	    (val_transaction(doc, true, &err) != 0 && !err.code[0]) ||
+	    (val_transaction(doc, false, &err) != 0 && !err.code[0]))
+		abort();
 	(void)val_integer(doc, &v);
 	if (cJSON_IsString(doc)) {
 		(void)val_text(doc->valuestring, 200, true);
