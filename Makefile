@@ -137,6 +137,9 @@ demo: deps
 bench: all
 	$(Q)BUILD=$(BUILD) tests/bench/run
 
+fleet: all
+	$(Q)BUILD=$(BUILD) tests/fleet/run
+
 # The .deb, by dpkg-buildpackage on a copy of the tree (the binary in it is
 # built there, with Debian's flags): $(BUILD)/posagent_$(VERSION)_ARCH.deb.
 deb:
@@ -170,7 +173,7 @@ clean:
 	rm -rf build
 
 FORCE:
-.PHONY: all deps test test-systemd demo bench deb install clean fuzz fuzz-bins soak FORCE
+.PHONY: all deps test test-systemd demo bench fleet deb install clean fuzz fuzz-bins soak FORCE
 .SECONDARY:
 
 -include $(COMMON_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(HQ_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) \

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "common/wake.h"
 
 int cli_config(struct cli *c, struct pa_err *e)
 {
@@ -29,6 +30,8 @@ int cli_open(struct cli *c, struct store **st, struct pa_err *e)
 	if ((rc = store_open(c->cfg.database, false, st, e)))
 		return rc;
 	store_identity(*st, c->cfg.store, c->cfg.reg, c->cfg.currency);
+	/* Every commit of a command tells a running service at once. */
+	wake_on_commit((*st)->db, (*st)->path);
 	return 0;
 }
 

@@ -26,7 +26,8 @@ struct cli {
 /* Loads the configuration (exit 78 on any problem). Returns 0 or status. */
 int cli_config(struct cli *c, struct pa_err *e);
 
-/* Loads the configuration and opens the store (not creating it). */
+/* Loads the configuration and opens the store (not creating it); its
+ * commits wake a running service (wake_on_commit). */
 int cli_open(struct cli *c, struct store **st, struct pa_err *e);
 
 /* Prints the failure: a one-line "posagent: message" on stderr, or the

@@ -41,6 +41,7 @@
 #define REJECT_IDS 10        /* records named in the rejection message */
 #define LONG_POLL_MAX 5      /* seconds the download waits for an assignment */
 #define RETRY_CAP 5          /* longest backoff between rounds, seconds */
+#define EOD_START_JITTER 2.0 /* seconds over which eods started at once spread their first wait */
 #define LINE_MAX_LEN 2048
 
 static volatile sig_atomic_t stop_flag;
@@ -377,7 +378,7 @@ static double remaining(const struct eod_run *r)
 static void back_off(struct eod_run *r, long retry_after)
 {
 	long cap = r->c->cfg.retry_max < RETRY_CAP ? r->c->cfg.retry_max : RETRY_CAP;
-	double delay = retry_after >= 0 ? (double)(retry_after < r->c->cfg.retry_max ? retry_after : r->c->cfg.retry_max)
+	double delay = retry_after >= 0 ? pjob_retry_delay(retry_after, r->fails, r->c->cfg.retry_max)
 	                                : pjob_backoff(r->fails, cap > 0 ? cap : 1);
 	double left = remaining(r);
 
@@ -579,6 +580,10 @@ static int run(struct eod_run *r, struct pa_err *e)
 		if (r->rounds && remaining(r) <= 0) {
 			status = timed_out(r, &g);
 			goto cleanup;
+		}
+		if (r->rounds == 0) { /* start of waiting: a fleet closing at once does not come in step */
+			double left = remaining(r), jit = pjob_jitter(EOD_START_JITTER);
+			util_sleep(jit < left ? jit : left, &stop_flag);
 		}
 		if ((rc = sync_round(r, false, e)))
 			goto fail;

@@ -2,10 +2,15 @@
  * posagent run: the service. Two threads, each with its own database
  * connection and HQ connection, so that a long poll waiting for changes
  * never holds an upload up:
- *   uploader   - watches the database (PRAGMA data_version, every 250 ms)
- *                and uploads within a second of a new record; a full
- *                pass at least every idle_interval; backoff on failure.
+ *   uploader   - sleeps on the wake-up socket (common/wake.h): a command
+ *                that commits a record wakes it at once; a full pass at
+ *                least every idle_interval; backoff on failure, which the
+ *                downloader ends when HQ answers again. Without the socket
+ *                (a database path too long for it) it watches PRAGMA
+ *                data_version every 250 ms instead.
  *   downloader - long-polls HQ's changes and applies them.
+ *   metrics    - writes [metrics] textfile for node_exporter every
+ *                [metrics] interval (and keeps HQ request counts).
  * The main thread only waits for signals: SIGTERM/SIGINT stop both within
  * 2 s (transfers and sleeps poll the stop flag), SIGHUP re-reads the
  * configuration and restarts the threads with it. Under systemd it tells
@@ -23,16 +28,19 @@
 
 #include "agent/cli.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/pjob.h"
 #include "common/retain.h"
 #include "common/svc.h"
 #include "common/util.h"
+#include "common/wake.h"
 
 static int got_term, got_hup; /* set by the main thread from sigtimedwait */
 
 /* What each worker thread gets. */
 struct worker {
 	const struct cfg *cfg;
+	struct wake *wake;           /* the service's wake-up socket, or NULL */
 	volatile sig_atomic_t *stop; /* set by main: end now */
 	int rc;                      /* local failure status, 0 when none */
 	volatile int running;        /* its store and HQ client are open */
@@ -70,6 +78,22 @@ static int64_t data_version(struct store *st)
 	return v;
 }
 
+/* Waits for the next pass: a wake (any kind) or idle_interval. Without a
+ * wake-up socket, polls PRAGMA data_version every 250 ms (*seen: the last
+ * value seen). */
+static void await_work(struct worker *w, struct store *st, int64_t *seen)
+{
+	double until = util_mono() + (double)w->cfg->idle_interval;
+
+	if (w->wake) {
+		wake_wait(w->wake, (double)w->cfg->idle_interval, true, w->stop);
+		return;
+	}
+	*seen = data_version(st); /* our own commits are not news */
+	while (!*w->stop && util_mono() < until && data_version(st) == *seen)
+		util_sleep(0.25, w->stop);
+}
+
 /* [retention]: once at start, then hourly, between upload passes. */
 static void retention_tick(struct worker *w, struct store *st, double *last)
 {
@@ -95,28 +119,21 @@ static void *uploader(void *arg)
 	struct pjob j;
 	struct pa_err e;
 	int64_t seen = -1;
-	double last_pass = 0, last_retention = 0;
+	double last_retention = 0;
 
 	if ((w->rc = open_both(w, &st, &hq)))
 		goto cleanup;
 	w->running = 1;
 	while (!*w->stop) {
-		int64_t v = data_version(st);
-		double now = util_mono();
-		if (v != seen || now - last_pass >= (double)w->cfg->idle_interval) {
-			seen = v;
-			last_pass = now;
-			pjob_init(&j, st, hq, w->cfg, w->stop);
-			if (pjob_push(&j, false, &e)) {
-				log_warn("upload: %s", e.message);
-				util_sleep(1, w->stop);
-			}
-			retention_tick(w, st, &last_retention);
-			seen = data_version(st); /* our own commits are not news */
-			svc_publish(st);
-			continue;
+		pjob_init(&j, st, hq, w->cfg, w->stop);
+		j.wake = w->wake;
+		if (pjob_push(&j, false, &e)) {
+			log_warn("upload: %s", e.message);
+			util_sleep(1, w->stop);
 		}
-		util_sleep(0.25, w->stop);
+		retention_tick(w, st, &last_retention);
+		svc_publish(st);
+		await_work(w, st, &seen);
 	}
 cleanup:
 	hq_client_free(hq);
@@ -187,6 +204,7 @@ static void *downloader(void *arg)
 	w->running = 1;
 	while (!*w->stop) {
 		pjob_init(&j, st, hq, w->cfg, w->stop);
+		j.wake = w->wake; /* to post WAKE_HQ; it never waits on it */
 		if (pjob_pull(&j, w->cfg->long_poll, &e)) {
 			log_warn("download: %s", e.message);
 			util_sleep(1, w->stop);
@@ -201,13 +219,40 @@ cleanup:
 	return NULL;
 }
 
+/* The third thread: the metrics for fleet monitoring (common/metrics). */
+static void *metrics(void *arg)
+{
+	struct worker *w = arg;
+
+	met_loop(w->cfg, w->stop);
+	w->done = 1;
+	return NULL;
+}
+
+/* Starts the uploader, the downloader and the metrics writer with cfg and
+ * the wake-up socket (NULL: none); all end when *stop. */
+static void start_workers(struct worker *up, struct worker *down, struct worker *met, const struct cfg *cfg,
+                          struct wake *wake, volatile sig_atomic_t *stop)
+{
+	memset(up, 0, sizeof(*up));
+	memset(down, 0, sizeof(*down));
+	memset(met, 0, sizeof(*met));
+	up->cfg = down->cfg = met->cfg = cfg;
+	up->wake = down->wake = wake;
+	up->stop = down->stop = met->stop = stop;
+	pthread_create(&up->thread, NULL, uploader, up);
+	pthread_create(&down->thread, NULL, downloader, down);
+	pthread_create(&met->thread, NULL, metrics, met);
+}
+
 int cmd_run(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"check", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *syn = "posagent run [--check]";
 	static volatile sig_atomic_t stop_threads;
-	struct worker up, down;
+	struct worker up, down, met;
+	struct wake *wake = NULL;
 	struct pa_err e;
 	sigset_t sigs;
 	char refused[512];
@@ -249,15 +294,17 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		printf("configuration %s: ready to run\n", c->cfg.path);
 		return 0;
 	}
+	{
+		char msg[512];
+		if (wake_open(c->cfg.database, &wake, msg, sizeof(msg)) != 0)
+			log_warn("no wake-up socket (polling the database instead): %s", msg);
+		else if (msg[0])
+			log_warn("%s", msg);
+	}
 	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
 	for (;;) {
 		stop_threads = 0;
-		memset(&up, 0, sizeof(up));
-		memset(&down, 0, sizeof(down));
-		up.cfg = down.cfg = &c->cfg;
-		up.stop = down.stop = &stop_threads;
-		pthread_create(&up.thread, NULL, uploader, &up);
-		pthread_create(&down.thread, NULL, downloader, &down);
+		start_workers(&up, &down, &met, &c->cfg, wake, &stop_threads);
 		told = 0;
 		while (!got_term && !got_hup && !up.done && !down.done) {
 			struct timespec tick = {0, 500000000}; /* to notice a worker's end */
@@ -276,17 +323,21 @@ int cmd_run(struct cli *c, int argc, char **argv)
 			svc_stopping();
 		pthread_join(up.thread, NULL);
 		pthread_join(down.thread, NULL);
+		pthread_join(met.thread, NULL);
 		if (got_term)
 			break;
 		if (!got_hup) { /* a worker ended on its own: let systemd restart us */
 			log_error("service stopping after a local failure");
-			svc_failed(up.rc ? up.rc : down.rc ? down.rc : 1, "stopped after a local failure (see the log)");
-			return up.rc ? up.rc : down.rc ? down.rc : 1;
+			rc = up.rc ? up.rc : down.rc ? down.rc : 1;
+			svc_failed(rc, "stopped after a local failure (see the log)");
+			wake_close(wake);
+			return rc;
 		}
 		got_hup = 0;
 		reload(c, refused, sizeof(refused));
 		reloaded = refused;
 	}
+	wake_close(wake);
 	log_info("service stopped");
 	return up.rc ? up.rc : down.rc;
 }

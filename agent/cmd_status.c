@@ -19,6 +19,7 @@
 #include "agent/cli.h"
 #include "agent/retain_view.h"
 #include "common/diag.h"
+#include "common/metrics.h"
 #include "common/update.h"
 #include "common/util.h"
 
@@ -364,13 +365,45 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 	}
 }
 
-/* posagent status [--json]: the report above, from the local database.
+/* posagent status --prometheus: the exposition the service writes to
+ * [metrics] textfile (common/metrics), on stdout. Returns 0, or the
+ * status of a database that does not open or read. */
+static int status_prometheus(struct cli *c)
+{
+	struct store *st = NULL;
+	struct met_snapshot m;
+	struct pa_err e;
+	char *buf = NULL;
+	size_t cap = 16384;
+	int n, rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((rc = cli_open(c, &st, &e)) || (rc = met_collect(st, &m, &e))) {
+		rc = cli_fail(c, &e);
+		goto cleanup;
+	}
+	if (!(buf = malloc(cap)) || (n = met_format(&m, c->cfg.store, c->cfg.reg, buf, cap)) < 0) {
+		err_set(&e, EX_SOFTWARE, "internal", NULL, "the metrics do not fit in %zu bytes", cap);
+		rc = cli_fail(c, &e);
+		goto cleanup;
+	}
+	fwrite(buf, 1, (size_t)n, stdout);
+cleanup:
+	free(buf);
+	store_close(st);
+	return rc;
+}
+
+/* posagent status [--json] [--prometheus]: the report above, from the local database.
  * Returns 0, 64 for a usage error, 78 for a configuration that does not
  * load, 74 when the database is missing or unreadable. */
 int cmd_status(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+	                                     {"prometheus", no_argument, NULL, 'p'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	bool prom = false;
 	const char *syn = "posagent status";
 	struct store *st = NULL;
 	struct report r;
@@ -387,8 +420,11 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'j') {
 			c->json = true;
+		} else if (ch == 'p') {
+			prom = true;
 		} else if (ch == 'h') {
-			printf("usage: %s\nWhat is waiting, stuck or rejected; reads only the local database.\n", syn);
+			printf("usage: %s [--prometheus]\nWhat is waiting, stuck or rejected; reads only the local database.\n"
+			       "--prometheus prints the metrics the service writes for node_exporter.\n", syn);
 			return 0;
 		} else {
 			return cli_usage(c, syn, "unknown option: %s", argv[optind - 1]);
@@ -396,6 +432,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage(c, syn, "unexpected argument: %s", argv[optind]);
+	if (prom)
+		return status_prometheus(c);
 	if (!(rc = cli_open(c, &st, &e)))
 		r.keep_days = c->cfg.keep_days;
 	if (rc || (rc = report_read(st, c->json ? JSON_MAX_LIST : TEXT_MAX_LIST, &r, &e))) {

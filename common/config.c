@@ -43,6 +43,8 @@ static const struct key keys[] = {
 	L("eod", "timeout", eod_timeout),
 	L("doctor", "waiting_warn", waiting_warn),
 	L("doctor", "waiting_fail", waiting_fail),
+	S("metrics", "textfile", metrics_textfile),
+	L("metrics", "interval", metrics_interval),
 	L("retention", "keep_days", keep_days),
 };
 
@@ -68,6 +70,7 @@ void cfg_defaults(struct cfg *c)
 	c->eod_timeout = 900;
 	c->waiting_warn = 3600;
 	c->waiting_fail = 86400;
+	c->metrics_interval = 15;
 	c->keep_days = 90;
 }
 
@@ -300,8 +303,14 @@ int cfg_check_values(const struct cfg *c, char *err, size_t errlen)
 	    in_range(c->eod_timeout, 0, 7 * 86400, "[eod] timeout", err, errlen) ||
 	    in_range(c->waiting_warn, 1, 30 * 86400, "[doctor] waiting_warn", err, errlen) ||
 	    in_range(c->waiting_fail, 1, 30 * 86400, "[doctor] waiting_fail", err, errlen) ||
+	    in_range(c->metrics_interval, 1, 3600, "[metrics] interval", err, errlen) ||
 	    in_range(c->keep_days, 0, 36500, "[retention] keep_days", err, errlen))
 		return -1;
+	if (c->metrics_textfile[0] && (strlen(c->metrics_textfile) < 6 ||
+	                               strcmp(c->metrics_textfile + strlen(c->metrics_textfile) - 5, ".prom") != 0)) {
+		snprintf(err, errlen, "[metrics] textfile must end in .prom (node_exporter reads only those), or be empty");
+		return -1;
+	}
 	if (c->waiting_fail < c->waiting_warn) {
 		snprintf(err, errlen, "[doctor] waiting_fail (%ld) must not be below waiting_warn (%ld)", c->waiting_fail,
 		         c->waiting_warn);

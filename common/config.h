@@ -41,6 +41,9 @@ struct cfg {
 	/* [doctor] */
 	long waiting_warn;              /* seconds */
 	long waiting_fail;              /* seconds */
+	/* [metrics] */
+	char metrics_textfile[CFG_PATH_MAX]; /* Prometheus textfile, "" off */
+	long metrics_interval;          /* seconds between writes */
 	/* [retention] */
 	long keep_days;                 /* posted days kept; 0 keeps all */
 	/* A bad value outside [agent] (a non-number, say) does not stop the

@@ -24,6 +24,7 @@
  */
 #define CURL_DISABLE_DEPRECATION /* CURLOPT_PROTOCOLS: the pre-7.85 fallback */
 #include "common/hqclient.h"
+#include "common/metrics.h"
 
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -774,7 +775,7 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 {
 	CURLcode code;
 	long status = 0;
-	int rc = -1;
+	int rc = -1, tried = 0;
 
 	if (c->stop && *c->stop) {
 		fmt(r->error, sizeof r->error, "interrupted");
@@ -816,6 +817,7 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 	if (code == CURLE_OK) {
 		c->used = 1;
 		c->fresh_connect = 0;
+		tried = 1;
 		code = run_transfer(c);
 	}
 	/* nothing of this request may outlive it inside the handle */
@@ -865,6 +867,8 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 		read_cert_expiry(c, r);
 	rc = 0;
 cleanup:
+	if (tried && !c->stopped) /* metrics: a request HQ may have seen */
+		met_count_request(rc == 0 ? status : 0);
 	if (rc != 0) {
 		r->status = 0;
 		free(c->buf); /* a refused reply may be big: do not keep it */

@@ -11,36 +11,56 @@
 #include "common/upload.h"
 #include "common/util.h"
 
+double pjob_jitter(double max)
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = (uint32_t)rand();
+	return max * ((double)r / 4294967296.0);
+}
+
 double pjob_backoff(int failures, long cap)
 {
 	double ceiling = 1.0;
-	uint32_t r = 0;
 
 	for (int i = 1; i < failures && ceiling < (double)cap; i++)
 		ceiling *= 2;
 	if (ceiling > (double)cap)
 		ceiling = (double)cap;
-	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = (uint32_t)rand();
-	return ceiling * ((double)r / 4294967296.0);
+	return pjob_jitter(ceiling);
+}
+
+double pjob_retry_delay(long retry_after, int failures, long cap)
+{
+	double base;
+
+	if (retry_after < 0)
+		return pjob_backoff(failures, cap);
+	base = retry_after > cap ? (double)cap : (double)retry_after;
+	return base + pjob_jitter(base > 1 ? base : 1);
 }
 
 void pjob_note_error(struct store *st, const char *msg, double delay)
 {
-	char now[21], next[21];
+	char now[21], next[21], fails[32];
 	struct pa_err e;
 
 	util_rfc3339(time(NULL), now);
 	util_rfc3339(time(NULL) + (time_t)(delay + 0.999), next);
 	if (store_begin(st, true, &e) == 0) {
+		if (store_meta_get(st, "consecutive_failures", fails, sizeof(fails), &e) == 0)
+			snprintf(fails, sizeof(fails), "%lld", strtoll(fails, NULL, 10) + 1);
 		if (store_meta_set(st, "last_error", msg, &e) || store_meta_set(st, "last_error_at", now, &e) ||
-		    store_meta_set(st, "next_retry", next, &e) || store_commit(st, &e))
+		    store_meta_set(st, "next_retry", next, &e) ||
+		    store_meta_set(st, "consecutive_failures", fails, &e) || store_commit(st, &e))
 			store_rollback(st);
 	}
 }
 
-/* Clears next_retry after a success (a write only when it was set, so
- * that an idle service does not write on every long poll). */
+/* Clears next_retry and the consecutive failures (metrics) after a
+ * success (a write only when it was set, so that an idle service does not
+ * write on every long poll). */
 static void note_ok(struct store *st)
 {
 	struct pa_err e;
@@ -49,12 +69,18 @@ static void note_ok(struct store *st)
 	if (store_meta_get(st, "next_retry", v, sizeof(v), &e) == 0 && v[0] &&
 	    store_meta_set(st, "next_retry", "", &e) != 0)
 		log_warn("cannot clear the next retry time: %s", e.message); /* status shows a stale time */
+	if (store_meta_get(st, "consecutive_failures", v, sizeof(v), &e) == 0 && v[0] && strcmp(v, "0") != 0 &&
+	    store_meta_set(st, "consecutive_failures", "0", &e) != 0)
+		log_warn("cannot clear the failure count: %s", e.message);
 }
 
-/* After a failure: decides whether to try again and waits. Returns true to
- * try again, false to give up (j->unreachable set). */
-static bool wait_again(struct pjob *j, const char *msg, long retry_after, bool auth)
+/* After a failure: decides whether to try again and waits. upload: the
+ * uploader's wait, which a WAKE_HQ on j->wake ends early; else the
+ * downloader's, whose backoff the service caps (see pjob_pull). Returns
+ * true to try again, false to give up (j->unreachable set). */
+static bool wait_again(struct pjob *j, const char *msg, long retry_after, bool auth, bool upload)
 {
+	long cap = j->cfg->retry_max;
 	double delay;
 
 	j->failures++;
@@ -62,19 +88,30 @@ static bool wait_again(struct pjob *j, const char *msg, long retry_after, bool a
 	if (auth) {
 		j->auth_refused = true;
 		delay = (double)j->cfg->retry_max; /* no retry storm */
-	} else if (retry_after >= 0) {
-		delay = retry_after > j->cfg->retry_max ? (double)j->cfg->retry_max : (double)retry_after;
 	} else {
-		delay = pjob_backoff(j->failures, j->cfg->retry_max);
+		/* the service's probe for HQ's return: at most PJOB_PROBE_MAX, so
+		 * that a fleet's backlogs drain within ~20 s of it (issue 17) */
+		long probe = j->cfg->long_poll < PJOB_PROBE_MAX ? j->cfg->long_poll : PJOB_PROBE_MAX;
+		if (probe < 5)
+			probe = 5;
+		if (!upload && j->wake && cap > probe)
+			cap = probe;
+		delay = retry_after >= 0 ? pjob_retry_delay(retry_after, j->failures, j->cfg->retry_max)
+		                         : pjob_backoff(j->failures, cap);
 	}
 	pjob_note_error(j->st, msg, delay);
-	if ((j->max_tries && j->failures >= j->max_tries) || (j->max_wait >= 0 && delay > (double)j->max_wait) ||
+	/* A Retry-After over max_wait gives up; its jitter does not count. */
+	if ((j->max_tries && j->failures >= j->max_tries) ||
+	    (j->max_wait >= 0 && (retry_after >= 0 && !auth ? (double)retry_after : delay) > (double)j->max_wait) ||
 	    (j->stop && *j->stop)) {
 		j->unreachable = true;
 		return false;
 	}
-	log_info("retrying in %.1f s", delay);
-	util_sleep(delay, j->stop);
+	log_info("%s: retrying in %.1f s", upload ? "upload" : "download", delay);
+	if (upload && wake_wait(j->wake, delay, false, j->stop))
+		log_info("upload: HQ answers again: retrying now");
+	else if (!upload)
+		util_sleep(delay, j->stop);
 	return !(j->stop && *j->stop);
 }
 
@@ -111,7 +148,7 @@ int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e)
 		}
 		/* Let another process (sync, eod) upload while we wait. */
 		store_unlock_upload(j->st);
-		if (!wait_again(j, o.error, o.retry_after, o.result == UP_AUTH))
+		if (!wait_again(j, o.error, o.retry_after, o.result == UP_AUTH, true))
 			break;
 		if ((rc = store_lock_upload(j->st, wait_lock, e))) {
 			rc = wait_lock ? rc : 0;
@@ -132,6 +169,8 @@ int pjob_pull(struct pjob *j, long wait, struct pa_err *e)
 		if ((rc = down_page(j->st, j->hq, j->cfg, wait, &o, e)))
 			break;
 		if (o.ok) {
+			if (j->failures && j->wake)
+				wake_post(j->wake, WAKE_HQ); /* the uploader may be in its backoff */
 			j->applied += o.applied;
 			j->failures = 0;
 			note_ok(j->st);
@@ -140,7 +179,7 @@ int pjob_pull(struct pjob *j, long wait, struct pa_err *e)
 			wait = 0;
 			continue;
 		}
-		if (!wait_again(j, o.error, o.retry_after, o.status == 401 || o.status == 403))
+		if (!wait_again(j, o.error, o.retry_after, o.status == 401 || o.status == 403, false))
 			break;
 	}
 	return rc;

@@ -73,11 +73,19 @@ int main(int argc, char **argv)
 	struct pa_err e;
 	struct ret_plan done;
 	int64_t size, free_bytes, largest = 0, customers = 0, left = 0;
-	int av, rc = 1;
+	int av, rc = 1, days, per_day;
+	long keep;
 	time_t t0 = 1764547200; /* 2025-12-01T00:00:00Z: the first simulated day */
 
 	if (argc != 5) {
 		fprintf(stderr, "usage: bt_retain DB KEEP_DAYS DAYS PER_DAY\n");
+		return 64;
+	}
+	keep = strtol(argv[2], NULL, 10);
+	days = (int)strtol(argv[3], NULL, 10);
+	per_day = (int)strtol(argv[4], NULL, 10);
+	if (keep < 0 || days < 1 || days > 3660 || per_day < 1 || per_day > 9999) {
+		fprintf(stderr, "bt_retain: KEEP_DAYS >= 0, DAYS 1..3660, PER_DAY 1..9999\n");
 		return 64;
 	}
 	if (store_open(argv[1], false, &st, &e) ||
@@ -85,16 +93,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bt_retain: %s\n", e.message);
 		goto cleanup;
 	}
-	for (int d = 0; d < atoi(argv[3]); d++) {
+	for (int d = 0; d < days; d++) {
 		time_t day = t0 + (time_t)d * 86400;
 		char date[11];
 		struct tm tm;
 		gmtime_r(&day, &tm);
 		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-		if (add_day(st, date, atoi(argv[4]), d, customers ? customers : 1))
+		if (add_day(st, date, per_day, d, customers ? customers : 1))
 			goto cleanup;
 		/* That evening (22:00) the service's hourly retention runs. */
-		if (ret_apply(st, atol(argv[2]), day + 22 * 3600, NULL, &done, &e) ||
+		if (ret_apply(st, keep, day + 22 * 3600, NULL, &done, &e) ||
 		    ret_db_size(st, &size, &free_bytes, &av, &e)) {
 			fprintf(stderr, "bt_retain: %s\n", e.message);
 			goto cleanup;

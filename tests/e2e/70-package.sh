@@ -140,6 +140,8 @@ cat >"$T/keys.want" <<-'EOF'
 	eod.timeout=900
 	doctor.waiting_warn=3600
 	doctor.waiting_fail=86400
+	metrics.textfile=/var/lib/prometheus/node-exporter/posagent.prom
+	metrics.interval=15
 	retention.keep_days=90
 EOF
 CONF=$R/etc/posagent/posagent.conf
@@ -265,7 +267,7 @@ while IFS= read -r kv; do
 	grep -qx "   \[$sec\]" "$T/man.conf" || fail "CONFIGURATION has no [$sec]"
 	case "$key" in
 	store | register | url) grep -Eq "^ +$key( |$)" "$T/man.conf" || fail "CONFIGURATION does not list $key" ;;
-	client_cert | client_key) grep -Eq "^ +$key = \(empty\)" "$T/man.conf" || fail "CONFIGURATION does not list $key" ;;
+	client_cert | client_key | textfile) grep -Eq "^ +$key = \(empty\)" "$T/man.conf" || fail "CONFIGURATION does not list $key" ;;
 	*) grep -qx " *$key = $def" "$T/man.conf" || fail "CONFIGURATION does not list '$key = $def'" ;;
 	esac
 done <"$T/keys.want"

@@ -435,6 +435,21 @@ int fault_clear(void);
 /* The queued faults as a JSON array. */
 cJSON *fault_list(void);
 
+/* ---- hq_limit ---------------------------------------------------------- */
+
+/* Sets the capacity limit: at most inflight_max requests handled at once
+ * (0: none), rate a second (0: none); over it, 503 with Retry-After
+ * retry_after seconds. */
+void limit_set(long inflight_max, double rate, long retry_after);
+
+/* Admits a request (counted: it counts in flight). Returns true when it
+ * may be handled (then limit_leave(counted) after), false: answer 503. */
+bool limit_enter(bool counted);
+void limit_leave(bool counted);
+
+/* The Retry-After seconds of a 503 for the limit. */
+long limit_retry_after(void);
+
 /* ---- hq_stats ---------------------------------------------------------- */
 
 /* Counts one request: "METHOD path outcome". */

@@ -131,6 +131,7 @@ static void record(const cJSON *body, struct hq_reply *rp)
 	char store[HQ_ID_MAX];
 	cJSON *doc = NULL;
 	sqlite3_stmt *st = txn ? st_txn_rec : st_cust_id;
+	bool found;
 
 	if (!txn && !key) {
 		reply_error(rp, 400, "invalid_request", "txn_id, account or async_id is required");
@@ -138,13 +139,14 @@ static void record(const cJSON *body, struct hq_reply *rp)
 	}
 	db_lock();
 	sqlite3_bind_text(st, 1, txn ? txn : key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && txn) {
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found && txn) {
 		doc = cJSON_CreateObject();
 		json_add_str(doc, "txn_id", txn);
 		cJSON_AddItemToObject(doc, "record", cJSON_Parse(col(st, 0)));
 		cJSON_AddItemToObject(doc, "addresses",
 		                      col(st, 1) ? cJSON_Parse(col(st, 1)) : cJSON_CreateNull());
-	} else if (sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+	} else if (found) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		db_done(st);
 		feed_customer_doc(id, &doc, store);

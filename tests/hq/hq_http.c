@@ -277,6 +277,29 @@ static bool apply_fault(const struct fault *f, struct hq_reply *rp, bool *reset)
 	}
 }
 
+/* handle_limited: api_handle inside the capacity limit (hq_limit): a
+ * request over it is answered 503 with Retry-After, unhandled; otherwise
+ * it is handled holding its slot. /v1/health is never limited; a GET of
+ * changes counts against the rate but not in flight (a long poll waiting
+ * holds no work). */
+static void handle_limited(const struct http_req *r, struct hq_request *rq, struct hq_reply *rp)
+{
+	size_t n = strlen(r->path);
+	bool counted = !(strcmp(r->method, "GET") == 0 && n >= 8 && strcmp(r->path + n - 8, "/changes") == 0);
+
+	if (strcmp(r->path, "/v1/health") == 0) {
+		api_handle(rq, rp);
+		return;
+	}
+	if (!limit_enter(counted)) {
+		reply_error(rp, 503, "unavailable", "HQ is at its capacity limit; try again later");
+		snprintf(rp->retry_after, sizeof(rp->retry_after), "%ld", limit_retry_after());
+		return;
+	}
+	api_handle(rq, rp);
+	limit_leave(counted);
+}
+
 /* dispatch: the whole body is in; answers the request. */
 static enum MHD_Result dispatch(struct MHD_Connection *conn, struct http_req *r)
 {
@@ -309,7 +332,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct http_req *r)
 	else if (r->admin)
 		admin_handle(&rq, &rp);
 	else
-		api_handle(&rq, &rp);
+		handle_limited(r, &rq, &rp);
 	if (f.kind == FAULT_DROP_AFTER_COMMIT) {
 		ret = close_unanswered(conn, r, false, "dropped");
 		reply_clear(&rp);

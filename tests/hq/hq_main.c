@@ -36,12 +36,16 @@ struct options {
 	long clock_offset;
 	char revision[16]; /* health's "revision", "" for none */
 	bool pick_port;
+	long max_inflight;    /* capacity limit (hq_limit), 0 none */
+	long max_rate;
+	long limit_retry_after;
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: hq --dir DIR [--port N] [--assign immediate|manual|DELAY_MS]\n"
 	      "          [--cert FILE] [--key FILE] [--clock-offset SECONDS] [--revision DATE|none]\n"
+	      "          [--max-inflight N] [--max-rate PER_SECOND] [--limit-retry-after SECONDS]\n"
 	      "       hq --pick-port\n",
 	      f);
 }
@@ -68,6 +72,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"assign", required_argument, NULL, 'a'}, {"cert", required_argument, NULL, 'c'},
 		{"key", required_argument, NULL, 'k'},    {"clock-offset", required_argument, NULL, 'o'},
 		{"pick-port", no_argument, NULL, 'P'},    {"help", no_argument, NULL, 'h'},
+		{"max-inflight", required_argument, NULL, 'I'}, {"max-rate", required_argument, NULL, 'R'},
+		{"limit-retry-after", required_argument, NULL, 'A'},
 		{"revision", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0},
 	};
@@ -76,6 +82,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->mode = ASSIGN_IMMEDIATE;
+	o->limit_retry_after = 1;
 	util_copy(o->revision, sizeof(o->revision), HQ_REVISION);
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
@@ -108,6 +115,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'P':
 			o->pick_port = true;
+			break;
+		case 'I':
+			if (parse_long(optarg, 0, 100000, &o->max_inflight) < 0)
+				goto bad;
+			break;
+		case 'R':
+			if (parse_long(optarg, 0, 1000000, &o->max_rate) < 0)
+				goto bad;
+			break;
+		case 'A':
+			if (parse_long(optarg, 0, 86400, &o->limit_retry_after) < 0)
+				goto bad;
 			break;
 		case 'h':
 			return 1;
@@ -289,6 +308,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits it */
 	clock_set_offset(o.clock_offset);
+	limit_set(o.max_inflight, (double)o.max_rate, o.limit_retry_after);
 	api_set_revision(o.revision);
 	rc = 1;
 	if (init_state(&o) == 0)

@@ -101,6 +101,7 @@ expect_rc 0 AS pos posagent --json status
 
 check "HQ back: the pending customer goes up once; nothing HQ held is sent again"
 hq_start --assign immediate
+trap machine_cleanup EXIT # hq_start set its own
 pending_gone() { [ "$(DBQ "SELECT state FROM customer WHERE local_number = 'R01-000004'")" = synced ]; }
 poll 60 "the pending customer was not synced after the upgrade" pending_gone
 hq_admin state >"$T/hq.after"

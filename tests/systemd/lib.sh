@@ -38,7 +38,7 @@ boot_machine() {
 	systemd-nspawn -b -D "$ROOT" --register=no --keep-unit -q --console=passive \
 		--machine="pa$$" >"$T/nspawn.log" 2>&1 &
 	NSPAWN_PID=$!
-	trap 'machine_off; hq_stop_quiet 2>/dev/null; chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
+	trap machine_cleanup EXIT
 	local i
 	for i in $(seq 1 150); do
 		LEADER=$(pgrep -P "$NSPAWN_PID" -x systemd | head -1 || true)
@@ -67,15 +67,32 @@ boot_machine() {
 	echo "  machine booted ($state), PID 1 is $LEADER here"
 }
 
+# machine_off: powers the machine off (SIGRTMIN+4 to its systemd, as
+# `systemctl poweroff` would), waits for systemd-nspawn to end (30 s), then
+# kills the machine's PID 1 (which takes every process in it along).
 machine_off() {
 	[ -n "$NSPAWN_PID" ] || return 0
-	kill -TERM "$NSPAWN_PID" 2>/dev/null || true
 	local i
-	for i in $(seq 1 100); do
+	[ -n "$LEADER" ] && kill -s RTMIN+4 "$LEADER" 2>/dev/null
+	for i in $(seq 1 150); do
 		kill -0 "$NSPAWN_PID" 2>/dev/null || return 0
 		sleep 0.2
 	done
-	kill -KILL "$NSPAWN_PID" 2>/dev/null || true
+	[ -n "$LEADER" ] && kill -KILL "$LEADER" 2>/dev/null
+	kill -KILL "$NSPAWN_PID" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$NSPAWN_PID" 2>/dev/null || return 0
+		sleep 0.2
+	done
+}
+
+# The EXIT trap of these scripts (hqlib's hq_start sets its own: set again
+# after it): the machine off before its root is removed, HQ stopped.
+machine_cleanup() {
+	machine_off
+	hq_stop_quiet 2>/dev/null
+	chmod -R u+rwX "$T" 2>/dev/null
+	rm -rf "$T"
 }
 
 IN() {
@@ -113,6 +130,7 @@ deb_current() {
 
 hq_for_machine() {
 	hq_start "$@"
+	trap machine_cleanup EXIT
 	local url
 	url=$(sed -n 's/^url *= *//p' "$CONF")
 	sed -e "s|^url = [^;]*|url = $url |" -e 's|^long_poll = 25 |long_poll = 5 |' \

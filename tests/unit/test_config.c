@@ -123,6 +123,8 @@ static void test_defaults(void **state)
 	assert_int_equal(f->c.eod_timeout, 900);
 	assert_int_equal(f->c.waiting_warn, 3600);
 	assert_int_equal(f->c.waiting_fail, 86400);
+	assert_string_equal(f->c.metrics_textfile, "");
+	assert_int_equal(f->c.metrics_interval, 15);
 	assert_string_equal(f->c.deferred, "");
 }
 
@@ -430,6 +432,13 @@ static void test_check_hq(void **state)
 	HQ_REFUSED(f, "[doctor]\nwaiting_warn = 0\n", "waiting_warn");
 	HQ_REFUSED(f, "[doctor]\nwaiting_fail = 0\n", "waiting_fail");
 	HQ_REFUSED(f, "[sync]\nbatch_size = 99999999999999999999999\n", "batch_size");
+	/* [metrics] (issue 17) */
+	assert_int_equal(load_hq(f, "[metrics]\ntextfile = /var/lib/prometheus/node-exporter/posagent.prom\n"), 0);
+	assert_string_equal(f->c.metrics_textfile, "/var/lib/prometheus/node-exporter/posagent.prom");
+	assert_int_equal(load_hq(f, "[metrics]\ntextfile =\ninterval = 3600\n"), 0);
+	HQ_REFUSED(f, "[metrics]\ntextfile = /tmp/posagent.txt\n", "textfile", ".prom");
+	HQ_REFUSED(f, "[metrics]\ninterval = 0\n", "interval");
+	HQ_REFUSED(f, "[metrics]\ninterval = 3601\n", "interval");
 }
 
 static void test_read_token(void **state)
