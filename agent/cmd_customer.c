@@ -218,8 +218,10 @@ static int read_record(const char *path, cJSON **out, struct pa_err *e)
 	*out = NULL;
 	if ((rc = cli_read_file(path, MAX_RECORD_JSON, &buf, &len, e)))
 		return rc;
-	*out = util_json_parse(buf, len);
-	if (!*out)
+	if (util_json_has_nul(buf, len))
+		rc = err_set(e, EX_DATAERR, "invalid_text", NULL,
+		             "a text holds a NUL character (\\u0000 or a NUL byte): it would be cut short");
+	else if (!(*out = util_json_parse(buf, len)))
 		rc = err_set(e, EX_DATAERR, "invalid_json", NULL, "%s is not valid JSON (or nested too deep)",
 		             strcmp(path, "-") ? path : "input");
 	else if (!cJSON_IsObject(*out))

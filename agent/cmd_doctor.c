@@ -422,14 +422,13 @@ static void check_hq(struct doctor *d, const struct cfg *cfg, bool url_ok, bool 
 	double deadline = util_mono() + DOCTOR_NET_BUDGET;
 	int ms;
 
-	if (!url_ok) {
+	if (!url_ok || diag_url_host(cfg->url, host, sizeof(host), port, sizeof(port), err, sizeof(err)) != 0) {
 		skip(d, "dns", "config");
 		skip(d, "tcp", "config");
 		for (size_t i = 0; i < sizeof(after_tcp) / sizeof(after_tcp[0]); i++)
 			skip(d, after_tcp[i], "config");
 		return;
 	}
-	diag_url_host(cfg->url, host, sizeof(host), port, sizeof(port), err, sizeof(err));
 	/* The whole of it is bounded: SIGALRM stops an HQ request at the end. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;

@@ -395,8 +395,10 @@ int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out,
 			goto cleanup;
 		}
 		sqlite3_bind_text(s, 1, given_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			have = sqlite3_column_int64(s, 0);
+		switch (store_step(st, s, "find customer", e)) {
+		case 1: have = sqlite3_column_int64(s, 0); break;
+		case -1: rc = e->status; goto cleanup;
+		}
 		sqlite3_finalize(s);
 		s = NULL;
 		if (have) {
@@ -671,20 +673,23 @@ static int addr_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
 {
 	sqlite3_stmt *s = store_prepare(st, "SELECT " ADDR_COLS " FROM address a JOIN customer c"
 	                                    " ON c.id = a.customer_id WHERE a.id = ?1", e);
-	int rc = 0;
+	int rc = 0, step;
 
 	*out = NULL;
 	if (!s)
 		return e->status;
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
 		*out = addr_doc(s);
 		if ((rc = upd_decorate(st, UPD_ADDRESS, id, *out, e))) {
 			cJSON_Delete(*out);
 			*out = NULL;
 		}
-	} else
+	} else if (step == SQLITE_DONE)
 		rc = err_set(e, EX_DATAERR, "unknown_address", "address", "no such address");
+	else /* a failed read is no "not found" (it was 65; an I/O error is 74) */
+		rc = store_fail(st, e, "read address");
 	sqlite3_finalize(s);
 	return rc;
 }

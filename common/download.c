@@ -189,18 +189,23 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 			if (!s)
 				return e->status;
 			sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
-			if (sqlite3_step(s) == SQLITE_ROW)
+			if ((rc = store_step(st, s, "find customer", e)) == 1)
 				by_async = sqlite3_column_int64(s, 0);
 			sqlite3_finalize(s);
+			if (rc < 0)
+				return e->status;
 		}
 		s = store_prepare(st, "SELECT id FROM customer WHERE account = ?1", e);
 		if (!s)
 			return e->status;
 		sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
+		if ((rc = store_step(st, s, "find customer", e)) == 1)
 			by_account = sqlite3_column_int64(s, 0);
 		sqlite3_finalize(s);
 		s = NULL;
+		if (rc < 0)
+			return e->status;
+		rc = 0;
 		/* Two rows for one customer (cached by account, made by async id):
 		 * fold the cached one into the other. */
 		if (by_async && by_account && (rc = rec_fold_customer(st, by_account, by_async, e)))

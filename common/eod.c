@@ -693,6 +693,24 @@ static int all_synced(struct store *st, const cJSON *ids, bool *yes, struct pa_e
 	return rc;
 }
 
+void eod_read_reply(const struct eod_stmt *s, const struct hq_response *r, struct eod_post_outcome *o)
+{
+	if (r->status == 201 || r->status == 200) {
+		cJSON *doc = r->body ? cJSON_Parse(r->body) : NULL;
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "posting_id");
+		if (cJSON_IsString(p) && p->valuestring[0] && strlen(p->valuestring) < sizeof(o->posting_id)) {
+			o->result = EOD_POSTED;
+			util_copy(o->posting_id, sizeof(o->posting_id), p->valuestring);
+		} else {
+			o->result = EOD_RETRY;
+			snprintf(o->error, sizeof(o->error), "HQ's reply to the statement has no posting_id; will resend");
+		}
+		cJSON_Delete(doc);
+	} else {
+		classify(s, r, o);
+	}
+}
+
 int eod_post(struct store *st, struct hq_client *hq, const struct cfg *cfg, struct eod_stmt *s,
              struct eod_post_outcome *o, struct pa_err *e)
 {
@@ -709,20 +727,7 @@ int eod_post(struct store *st, struct hq_client *hq, const struct cfg *cfg, stru
 	o->status = r.status;
 	o->retry_after = r.retry_after;
 	o->replayed = r.replayed != 0;
-	if (r.status == 201 || r.status == 200) {
-		cJSON *doc = r.body ? cJSON_Parse(r.body) : NULL;
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "posting_id");
-		if (cJSON_IsString(p) && p->valuestring[0] && strlen(p->valuestring) < sizeof(o->posting_id)) {
-			o->result = EOD_POSTED;
-			util_copy(o->posting_id, sizeof(o->posting_id), p->valuestring);
-		} else {
-			o->result = EOD_RETRY;
-			snprintf(o->error, sizeof(o->error), "HQ's reply to the statement has no posting_id; will resend");
-		}
-		cJSON_Delete(doc);
-	} else {
-		classify(s, &r, o);
-	}
+	eod_read_reply(s, &r, o);
 	switch (o->result) {
 	case EOD_POSTED:
 		if ((rc = record(st, s->date, "posted", o->posting_id, NULL, NULL, e)))

@@ -845,6 +845,13 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 		c->buf[0] = '\0';
 		c->cap = 1;
 	}
+	if (status >= 200 && status < 300 && util_json_has_nul(c->buf, c->len)) {
+		/* cJSON would cut a text at its NUL: a result's code, a cached
+		 * customer's name, a posting id would be stored short. Taken as
+		 * no usable reply: the same request is made again later. */
+		fmt(r->error, sizeof r->error, "HQ's reply (HTTP %ld) holds a NUL character in a text; not used", status);
+		goto cleanup;
+	}
 	r->body = c->buf;
 	r->body_len = c->len;
 	c->buf = NULL; /* the response owns it now */

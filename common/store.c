@@ -11,6 +11,7 @@
 
 #include "common/fold.h"
 #include "common/record.h"
+#include "common/restore.h"
 #include "common/util.h"
 
 /*
@@ -286,6 +287,13 @@ static const char *const migrations[] = {
 	" WHEN new.search_text IS NOT NULL AND new.search_text IS old.search_text BEGIN"
 	" UPDATE address SET search_text = NULL WHERE id = new.id;"
 	"END;",
+
+	/* 4 -> 5: issue 15, restored copies: records possibly sent */
+	/* maybe_sent: 1 when this row came from a restored backup while not
+	 * known to have reached HQ (common/restore.c): the lost database may
+	 * have sent it, so an edit of it must travel as an update. */
+	("ALTER TABLE customer ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE address ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -300,6 +308,10 @@ int store_fail(struct store *st, struct pa_err *e, const char *what)
 	int rc = st && st->db ? sqlite3_extended_errcode(st->db) : SQLITE_ERROR;
 	const char *msg = st && st->db ? sqlite3_errmsg(st->db) : "no database";
 
+	/* SQLite says "disk I/O error" for a write or a mapping that failed
+	 * for want of space: the system's errno tells. */
+	if (st && st->db && (rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(st->db) == ENOSPC)
+		rc = SQLITE_FULL;
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -372,6 +384,18 @@ void store_release(struct store *st, sqlite3_stmt *s)
 	sqlite3_finalize(s);
 }
 
+int store_step(struct store *st, sqlite3_stmt *s, const char *what, struct pa_err *e)
+{
+	int step = sqlite3_step(s);
+
+	if (step == SQLITE_ROW)
+		return 1;
+	if (step == SQLITE_DONE)
+		return 0;
+	store_fail(st, e, what);
+	return -1;
+}
+
 int store_bind_text(sqlite3_stmt *s, int idx, const char *v)
 {
 	return v ? sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, idx);
@@ -426,8 +450,11 @@ static int user_version(struct store *st, struct pa_err *e)
 }
 
 /* Brings the schema to store_schema_version() inside one write transaction,
- * one migration at a time. Returns 0 or a status. */
-static int migrate(struct store *st, struct pa_err *e)
+ * one migration at a time. A database with no schema at all (a 0-byte
+ * file, say) is made only by init (create): for any other command it is
+ * EX_IOERR saying to run init, as for a missing file, never silently a new
+ * empty register. Returns 0 or a status. */
+static int migrate(struct store *st, bool create, struct pa_err *e)
 {
 	int v, rc;
 	char sql[64];
@@ -437,6 +464,9 @@ static int migrate(struct store *st, struct pa_err *e)
 		return e->status;
 	if (v == N_MIGRATIONS)
 		return 0;
+	if (v == 0 && !create)
+		return err_set(e, EX_IOERR, "database_missing", NULL,
+		               "database %s is empty (no posagent data): run `posagent init` first", st->path);
 	if (v > N_MIGRATIONS)
 		return err_set(e, EX_IOERR, "database_too_new", NULL,
 		               "database %s has schema version %d; this posagent knows up to %d: upgrade posagent",
@@ -447,6 +477,11 @@ static int migrate(struct store *st, struct pa_err *e)
 	if (v < 0) {
 		store_rollback(st);
 		return e->status;
+	}
+	if (v == 0 && !create) {
+		store_rollback(st);
+		return err_set(e, EX_IOERR, "database_missing", NULL,
+		               "database %s is empty (no posagent data): run `posagent init` first", st->path);
 	}
 	for (; v < N_MIGRATIONS; v++) {
 		if ((rc = exec(st, migrations[v], e, "upgrade schema"))) {
@@ -492,6 +527,32 @@ static int create_file(const char *path, struct pa_err *e)
 	return 0;
 }
 
+/* Whether path's write-ahead log was lost: its -shm index says the log
+ * holds committed frames (isInit and mxFrame > 0 in the first header,
+ * either byte order) but path-wal is gone (deleted or never copied along
+ * after a crash). Opening would silently go back to the last checkpoint
+ * and lose acknowledged records. */
+static bool wal_lost(const char *path)
+{
+	char shm[1100], wal[1100];
+	unsigned char h[48];
+	struct stat sb;
+	uint32_t frames;
+	FILE *f;
+	bool lost = false;
+
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &sb) == 0 || errno != ENOENT || !(f = fopen(shm, "rbe")))
+		return false;
+	if (fread(h, 1, sizeof(h), f) == sizeof(h) && h[12] == 1) {
+		memcpy(&frames, h + 16, sizeof(frames)); /* native order, as SQLite writes it */
+		lost = frames > 0;
+	}
+	fclose(f);
+	return lost;
+}
+
 int store_open(const char *path, bool create, struct store **out, struct pa_err *e)
 {
 	struct store *st = NULL;
@@ -518,10 +579,23 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 	} else if (!S_ISREG(sb.st_mode)) {
 		rc = err_set(e, EX_IOERR, "database_unreadable", NULL, "database path %s is not a regular file", path);
 		goto cleanup;
+	} else if (sb.st_size == 0 && !create) {
+		/* Left by a crash, a full disk or a `touch`: not a register.
+		 * Refused before SQLite writes its header into it. */
+		rc = err_set(e, EX_IOERR, "database_missing", NULL,
+		             "database %s is empty (0 bytes, no posagent data): run `posagent init` first", path);
+		goto cleanup;
 	} else if ((sb.st_mode & 0222) == 0) {
 		/* Marked read-only: refuse even for root, who could write it. */
 		rc = err_set(e, EX_IOERR, "database_readonly", NULL, "database %s is read-only (mode %04o)", path,
 		             (unsigned)(sb.st_mode & 07777));
+		goto cleanup;
+	}
+	if (wal_lost(path)) {
+		rc = err_set(e, EX_IOERR, "database_unreadable", NULL,
+		             "database %s lost its write-ahead log (%s-wal is missing while %s-shm says it held "
+		             "records): opening it would drop them; restore the latest backup or find the -wal file",
+		             path, path, path);
 		goto cleanup;
 	}
 	st = calloc(1, sizeof(*st));
@@ -559,7 +633,9 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 		rc = store_fail(st, e, "open database");
 		goto cleanup;
 	}
-	rc = migrate(st, e);
+	if ((rc = migrate(st, create, e)))
+		goto cleanup;
+	rc = restore_adopt(st, e);
 cleanup:
 	if (rc) {
 		store_close(st);
