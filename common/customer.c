@@ -546,7 +546,8 @@ int cust_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 	if ((rc = store_begin(st, true, e)))
 		return rc;
 	if ((rc = cust_resolve(st, ref, &id, e)) || (rc = cust_state(st, id, state, sizeof(state), &batch, e)) ||
-	    (rc = upd_in_place(st, state, batch, &in_place, e)) || (rc = cust_record(st, id, &rec, e)))
+	    (rc = upd_in_place(st, UPD_CUSTOMER, id, state, batch, &in_place, e)) ||
+	    (rc = cust_record(st, id, &rec, e)))
 		goto cleanup;
 	if (!in_place && cJSON_GetObjectItemCaseSensitive(changes, "kind")) {
 		rc = err_set(e, EX_DATAERR, "invalid_record", "kind",
@@ -843,7 +844,8 @@ int addr_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 	if ((rc = store_begin(st, true, e)))
 		return rc;
 	if ((rc = addr_find(st, ref, &id, &cid, state, sizeof(state), &batch, e)) ||
-	    (rc = upd_in_place(st, state, batch, &in_place, e)) || (rc = addr_record(st, id, &rec, e)))
+	    (rc = upd_in_place(st, UPD_ADDRESS, id, state, batch, &in_place, e)) ||
+	    (rc = addr_record(st, id, &rec, e)))
 		goto cleanup;
 	before = cJSON_Duplicate(rec, 1);
 	apply_changes(rec, changes);

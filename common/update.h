@@ -38,11 +38,14 @@ enum upd_kind { UPD_CUSTOMER, UPD_ADDRESS };
 /* "customer_update" or "address_update". */
 const char *upd_kind_name(enum upd_kind k);
 
-/* Whether a record in state with batch (0: none) is corrected in place:
- * rejected, or pending and in no batch that may have reached HQ (an
- * unsent batch holding it is dropped, to be frozen again). Otherwise HQ
- * holds or may hold it and an edit travels as an update. */
-PA_MUST_USE int upd_in_place(struct store *st, const char *state, int64_t batch, bool *in_place, struct pa_err *e);
+/* Whether record (k, row), in state with batch (0: none), is corrected in
+ * place: rejected, or pending, not possibly sent by a lost database (a
+ * restored copy's maybe_sent, common/restore.h) and in no batch that may
+ * have reached HQ (an unsent batch holding it is dropped, to be frozen
+ * again). Otherwise HQ holds or may hold it and an edit travels as an
+ * update. */
+PA_MUST_USE int upd_in_place(struct store *st, enum upd_kind k, int64_t row, const char *state, int64_t batch,
+                             bool *in_place, struct pa_err *e);
 
 /* Folds the updates of record (k, row) that are in no batch into the
  * record (they are deleted: the row already carries their values), and

@@ -13,7 +13,8 @@
 # customers under one number, `customer search R01-000007` finds the
 # customer HQ sent back (the right person, with its number kept), the
 # copy's pending customer is marked possibly sent (maybe_sent) and reaches
-# HQ once, and a copy not yet restored is marked while the live database
+# HQ once (an edit of it travels as an update and HQ ends with the edited
+# value), and a copy not yet restored is marked while the live database
 # is not. Before the fix the offline customer got R01-000005 again.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +52,12 @@ expect_rc 0 pr status
 	fail "the copy's pending customer is not marked possibly sent"
 [ "$(sql "SELECT count(*) FROM customer WHERE maybe_sent = 1")" = 1 ] || fail "synced customers marked possibly sent"
 
+check "an edit of the possibly-sent customer travels as an update (the lost database may have sent it)"
+expect_rc 0 pr customer edit R01-000004 --email waiting.fixed@example.com
+grep -q "Changes pending sync" "$T/out" || fail "the edit is not shown as travelling"
+[ "$(sql "SELECT fields FROM record_update")" = '{"email":"waiting.fixed@example.com"}' ] ||
+	fail "no update queued for the possibly-sent customer: $(sql "SELECT kind, fields FROM record_update")"
+
 check "a customer made offline gets a number never given: 10,000 past the copy's counter"
 n1=$(mk Offline One)
 [ "$n1" = R01-010005 ] || fail "the offline customer got $n1"
@@ -63,6 +70,9 @@ hq_admin state >"$T/state.json"
 	fail "HQ holds two customers under one number: $(jq -c '[.customers[].local_number]' "$T/state.json")"
 [ "$(jq '[.customers[] | select(.local_number == "R01-000004")] | length' "$T/state.json")" = 1 ] ||
 	fail "the possibly-sent customer is not at HQ exactly once"
+aid4=$(jq -r '.customers[] | select(.local_number == "R01-000004") | .async_id' "$T/state.json")
+[ "$(hq_admin record "{\"async_id\":\"$aid4\"}" | jq -r '.customer.email // .email')" = waiting.fixed@example.com ] ||
+	fail "HQ does not hold the edit of the possibly-sent customer"
 [ "$(jq '.customers | length' "$T/state.json")" = 8 ] || fail "HQ holds $(jq '.customers | length' "$T/state.json") customers, not 8"
 expect_rc 0 pr --json customer search R01-000007
 [ "$(jget 'length')" = 1 ] && [ "$(jget '.[0].first_name')" = Late7 ] ||
