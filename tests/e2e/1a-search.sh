@@ -92,8 +92,14 @@ expect_rc 0 pa customer search mar
 [ "$(cut -c1-10 "$T/out" | tr '\n' ' ')" = "$C6 $C4 $C5 " ] || fail "text search is not in rank order"
 
 check "a database of the previous schema is upgraded: existing rows folded and addresses indexed"
-V=$(sql "PRAGMA user_version")
-sql "DROP TRIGGER customer_ai; DROP TRIGGER customer_au; DROP TRIGGER customer_ad;
+# The database goes back to just before issue 13's migration; the entries
+# after it (issue 15's maybe_sent columns) are undone too, to run again.
+V=$(grep -oE '/\* [0-9]+ -> [0-9]+: issue 13' "$TOP/common/store.c" | awk '{print $2}')
+[ -n "$V" ] || fail "issue 13's migration not found in common/store.c"
+[ "$(grep -cE '/\* [0-9]+ -> [0-9]+:' "$TOP/common/store.c")" = $((V + 2)) ] ||
+	fail "a migration after issue 15's: undo it here as well"
+sql "ALTER TABLE customer DROP COLUMN maybe_sent; ALTER TABLE address DROP COLUMN maybe_sent;
+	DROP TRIGGER customer_ai; DROP TRIGGER customer_au; DROP TRIGGER customer_ad;
 	DROP TRIGGER address_search_ai; DROP TRIGGER address_search_au; DROP TRIGGER address_search_ad;
 	DROP TRIGGER address_search_stale; DROP TABLE customer_tri; DROP TABLE customer_word;
 	ALTER TABLE customer DROP COLUMN address_text; ALTER TABLE address DROP COLUMN search_text;
@@ -122,11 +128,11 @@ sql "DROP TRIGGER customer_ai; DROP TRIGGER customer_au; DROP TRIGGER customer_a
 	 INSERT INTO customer_word(rowid, search_name, email, phone, local_number, account)
 	  VALUES (new.id, new.search_name, new.email, new.phone, new.local_number, new.account);
 	END;
-	PRAGMA user_version = $((V - 1));"
+	PRAGMA user_version = $V;"
 [ "$(sql "SELECT count(*) FROM customer_tri WHERE customer_tri MATCH '\"joao\"'")" = 1 ] ||
 	fail "the old-schema copy is not as the old code left it"
 want "muller joao" "$C1"
-[ "$(sql "PRAGMA user_version")" = "$V" ] || fail "the database was not upgraded"
+[ "$(sql "PRAGMA user_version")" = $((V + 2)) ] || fail "the database was not upgraded"
 want "porto" "$C2"
 want "evora sao" "$C4"
 want "lodz" "$C7"
