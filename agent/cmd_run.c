@@ -201,6 +201,13 @@ static void *downloader(void *arg)
 
 	if ((w->rc = open_both(w, &st, &hq)))
 		goto cleanup;
+	/* What it writes comes from HQ's feed and is read again from the
+	 * stored cursor if a power cut loses it: no fsync on the account
+	 * number's way to the cashier. */
+	if ((w->rc = store_set_durable(st, false, &e))) {
+		log_warn("%s", e.message);
+		goto cleanup;
+	}
 	w->running = 1;
 	while (!*w->stop) {
 		pjob_init(&j, st, hq, w->cfg, w->stop);

@@ -338,7 +338,7 @@ static int next_local_number(struct store *st, char *out, size_t n, struct pa_er
 		return rc;
 	if (v[0])
 		seq = strtoll(v, NULL, 10);
-	if (!(s = store_prepare(st, "SELECT 1 FROM customer WHERE local_number = ?1", e)))
+	if (!(s = store_stmt(st, "SELECT 1 FROM customer WHERE local_number = ?1", e)))
 		return e->status;
 	do {
 		seq++;
@@ -347,7 +347,7 @@ static int next_local_number(struct store *st, char *out, size_t n, struct pa_er
 		sqlite3_bind_text(s, 1, out, -1, SQLITE_TRANSIENT);
 	} while ((step = sqlite3_step(s)) == SQLITE_ROW);
 	rc = step == SQLITE_DONE ? 0 : store_fail(st, e, "take a local number");
-	sqlite3_finalize(s);
+	store_release(st, s);
 	if (rc)
 		return rc;
 	snprintf(v, sizeof(v), "%lld", seq);
@@ -358,7 +358,7 @@ int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out,
                 struct pa_err *e)
 {
 	struct val_err ve;
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = NULL, *ins = NULL;
 	cJSON *doc = NULL, *work = NULL;
 	char async_id[UUID_LEN + 1], local[64], now[21];
 	const char *given_id = str(rec, "async_id"), *given_at = str(rec, "created_at");
@@ -424,35 +424,37 @@ int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out,
 	if ((rc = next_local_number(st, local, sizeof(local), e)))
 		goto cleanup;
 	util_rfc3339(time(NULL), now);
-	s = store_prepare(st,
+	/* Kept prepared (its triggers make it the costliest to prepare). */
+	ins = store_stmt(st,
 		"INSERT INTO customer(async_id, local_number, kind, first_name, last_name, organization_name,"
 		" email, phone, language, attributes, search_name, phone_digits, origin, state, created_at,"
 		" waiting_since, updated_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'local', 'pending', ?13,"
 		" unixepoch(), unixepoch())", e);
-	if (!s) {
+	if (!ins) {
 		rc = e->status;
 		goto cleanup;
 	}
-	sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, local, -1, SQLITE_STATIC);
-	bind_fields(s, work);
-	sqlite3_bind_text(s, 13, given_at ? given_at : now, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) != SQLITE_DONE) {
+	sqlite3_bind_text(ins, 1, async_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, local, -1, SQLITE_STATIC);
+	bind_fields(ins, work);
+	sqlite3_bind_text(ins, 13, given_at ? given_at : now, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(ins) != SQLITE_DONE) {
 		rc = store_fail(st, e, "store customer");
 		goto cleanup;
 	}
 	id = sqlite3_last_insert_rowid(st->db);
-	sqlite3_finalize(s);
-	s = NULL;
-	if ((rc = store_commit(st, e)))
+	/* The document and its possible duplicates are read inside the
+	 * transaction (no second one to open), and returned only once the
+	 * commit succeeded. */
+	if ((rc = cust_get(st, id, &doc, e)) ||
+	    (rc = find_duplicates(st, id, work, cJSON_AddArrayToObject(doc, "possible_duplicates"), e)) ||
+	    (rc = store_commit(st, e)))
 		goto cleanup;
 	intx = false;
 	*created = true;
-	if ((rc = cust_get(st, id, &doc, e)))
-		goto cleanup;
-	rc = find_duplicates(st, id, work, cJSON_AddArrayToObject(doc, "possible_duplicates"), e);
 cleanup:
+	store_release(st, ins);
 	sqlite3_finalize(s);
 	if (intx)
 		store_rollback(st);

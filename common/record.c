@@ -70,6 +70,29 @@ int rec_accepted(struct store *st, enum rec_kind k, int64_t row, struct pa_err *
 	return run_kind(st, pick(sql, k), row, NULL, NULL, "record HQ's answer", e);
 }
 
+/* rec_accepted for every record batch bid still holds, one statement a
+ * table (the same moves as rec_accepted's): applying a batch's answer
+ * moves the rejected and deferred members one by one first, which lets
+ * them go, then the rest at once. */
+static int accepted_all(struct store *st, int64_t bid, struct pa_err *e)
+{
+	static const char *const sql[3] = {
+		"UPDATE customer SET state = CASE state WHEN 'synced' THEN 'synced' ELSE 'uploaded' END,"
+		" batch_id = NULL, last_code = NULL, last_message = NULL, updated_at = unixepoch()"
+		" WHERE batch_id = ?1",
+		"UPDATE address SET state = CASE state WHEN 'synced' THEN 'synced' ELSE 'uploaded' END,"
+		" batch_id = NULL, waiting_since = CASE state WHEN 'synced' THEN NULL ELSE waiting_since END,"
+		" last_code = NULL, last_message = NULL, updated_at = unixepoch() WHERE batch_id = ?1",
+		"UPDATE txn SET state = 'uploaded', batch_id = NULL, waiting_since = NULL, last_code = NULL,"
+		" last_message = NULL, updated_at = unixepoch() WHERE batch_id = ?1",
+	};
+	int rc = 0;
+
+	for (int k = 0; k < 3 && !rc; k++)
+		rc = store_exec_ii(st, sql[k], bid, 0, e);
+	return rc;
+}
+
 int rec_rejected(struct store *st, enum rec_kind k, int64_t row, const char *code, const char *msg,
                  struct pa_err *e)
 {
@@ -506,10 +529,11 @@ static int add_members(struct store *st, int64_t bid, const struct rec_ref *m, i
 	return rc;
 }
 
-/* Writes batch row bid's members and body from m[0..n) and marks the
- * records as held by it. Inside a write transaction. */
+/* Writes batch row bid's members and body from m[0..n) and, unless take
+ * did already (held), marks the records as held by it. Inside a write
+ * transaction. */
 static int build_batch(struct store *st, int64_t bid, const char *batch_id, const struct rec_ref *m, int n,
-                       struct pa_err *e)
+                       bool held, struct pa_err *e)
 {
 	sqlite3_stmt *upd = NULL;
 	cJSON *body = cJSON_CreateObject(), *recs;
@@ -518,7 +542,7 @@ static int build_batch(struct store *st, int64_t bid, const char *batch_id, cons
 
 	cJSON_AddStringToObject(body, "batch_id", batch_id);
 	recs = cJSON_AddArrayToObject(body, "records");
-	if ((rc = add_members(st, bid, m, n, recs, e)) || (rc = hold_members(st, bid, e)))
+	if ((rc = add_members(st, bid, m, n, recs, e)) || (!held && (rc = hold_members(st, bid, e))))
 		goto cleanup;
 	text = cJSON_PrintUnformatted(body);
 	upd = store_prepare(st, "UPDATE batch SET body = ?2, records = ?3 WHERE id = ?1", e);
@@ -560,68 +584,92 @@ static int new_batch(struct store *st, int64_t *bid, char batch_id[UUID_LEN + 1]
 	return rc;
 }
 
-/* The queue queries of freeze, per kind: ?1 the batch being frozen, ?2
- * the room left, ?3 the priority date or NULL (every pending record).
- * Each walks its partial queue index (pending, in no batch) in id order
- * and stops at its LIMIT: INDEXED BY, because without statistics SQLite
- * would take the state index and sort every pending row per batch. A
- * record goes only after what it names is accepted, or in this batch. */
-static const char *const queue_sql[REC_NKINDS] = {
-	"SELECT id FROM customer INDEXED BY customer_queue WHERE state = 'pending' AND batch_id IS NULL"
-	" AND (?3 IS NULL OR id IN (SELECT customer_id FROM txn WHERE business_date = ?3)) ORDER BY id LIMIT ?2",
-	"SELECT a.id FROM address a INDEXED BY address_queue JOIN customer c ON c.id = a.customer_id"
-	" WHERE a.state = 'pending' AND a.batch_id IS NULL"
+/* The queues of freeze, per kind: ?1 the batch being frozen, ?2 the room
+ * left, ?3 the priority date or NULL (every pending record). Each walks
+ * its partial queue index (pending, in no batch) in id order and stops at
+ * its LIMIT: INDEXED BY, because without statistics SQLite would take the
+ * state index and sort every pending row per batch. A record goes only
+ * after what it names is accepted, or in this batch. Each is the IN list
+ * of one UPDATE that holds what it picks for the batch (one statement a
+ * kind, not one a record). */
+static const char *const hold_sql[REC_NKINDS] = {
+	"UPDATE customer SET batch_id = ?1 WHERE id IN (SELECT id FROM customer INDEXED BY customer_queue"
+	" WHERE state = 'pending' AND batch_id IS NULL"
+	" AND (?3 IS NULL OR id IN (SELECT customer_id FROM txn WHERE business_date = ?3)) ORDER BY id LIMIT ?2)",
+	"UPDATE address SET batch_id = ?1 WHERE id IN (SELECT a.id FROM address a INDEXED BY address_queue"
+	" JOIN customer c ON c.id = a.customer_id WHERE a.state = 'pending' AND a.batch_id IS NULL"
 	" AND (c.state IN ('uploaded', 'synced') OR c.batch_id = ?1)"
 	" AND (?3 IS NULL OR a.id IN (SELECT delivery_address_id FROM txn WHERE business_date = ?3)"
-	"  OR a.id IN (SELECT invoice_address_id FROM txn WHERE business_date = ?3)) ORDER BY a.id LIMIT ?2",
-	"SELECT t.id FROM txn t INDEXED BY txn_queue LEFT JOIN customer c ON c.id = t.customer_id"
+	"  OR a.id IN (SELECT invoice_address_id FROM txn WHERE business_date = ?3)) ORDER BY a.id LIMIT ?2)",
+	"UPDATE txn SET batch_id = ?1 WHERE id IN (SELECT t.id FROM txn t INDEXED BY txn_queue"
+	" LEFT JOIN customer c ON c.id = t.customer_id"
 	" LEFT JOIN address d ON d.id = t.delivery_address_id LEFT JOIN address i ON i.id = t.invoice_address_id"
 	" WHERE t.state = 'pending' AND t.batch_id IS NULL"
 	" AND (t.customer_id IS NULL OR c.state IN ('uploaded', 'synced') OR c.batch_id = ?1)"
 	" AND (d.id IS NULL OR d.state IN ('uploaded', 'synced') OR d.batch_id = ?1)"
 	" AND (i.id IS NULL OR i.state IN ('uploaded', 'synced') OR i.batch_id = ?1)"
-	" AND (?3 IS NULL OR t.business_date = ?3) ORDER BY t.id LIMIT ?2",
+	" AND (?3 IS NULL OR t.business_date = ?3) ORDER BY t.id LIMIT ?2)",
 	/* Updates (issue 12), never for a priority date (they never block end
 	 * of day): in the order made, once HQ accepted the record they change
 	 * (or it goes earlier in this batch). */
-	"SELECT u.id FROM record_update u INDEXED BY record_update_queue JOIN customer c ON c.id = u.customer_id"
+	"UPDATE record_update SET batch_id = ?1 WHERE id IN (SELECT u.id FROM record_update u"
+	" INDEXED BY record_update_queue JOIN customer c ON c.id = u.customer_id"
 	" WHERE u.state = 'pending' AND u.batch_id IS NULL AND u.kind = 'customer_update' AND ?3 IS NULL"
-	" AND (c.state IN ('uploaded', 'synced') OR c.batch_id = ?1) ORDER BY u.id LIMIT ?2",
-	"SELECT u.id FROM record_update u INDEXED BY record_update_queue JOIN address a ON a.id = u.row"
+	" AND (c.state IN ('uploaded', 'synced') OR c.batch_id = ?1) ORDER BY u.id LIMIT ?2)",
+	"UPDATE record_update SET batch_id = ?1 WHERE id IN (SELECT u.id FROM record_update u"
+	" INDEXED BY record_update_queue JOIN address a ON a.id = u.row"
 	" WHERE u.state = 'pending' AND u.batch_id IS NULL AND u.kind = 'address_update' AND ?3 IS NULL"
-	" AND (a.state IN ('uploaded', 'synced') OR a.batch_id = ?1) ORDER BY u.id LIMIT ?2",
+	" AND (a.state IN ('uploaded', 'synced') OR a.batch_id = ?1) ORDER BY u.id LIMIT ?2)",
 };
 
-/* Appends the rows of the queue of kind k (see queue_sql) as members,
- * marking each as held by bid at once so later queries see it. */
+/* Holds the next records of the queue of kind k (see queue_sql) for bid
+ * with one statement, and appends the ones it took to m in id order (a
+ * record held earlier in this batch, by the priority pass, is not taken
+ * twice). */
 static int take(struct store *st, enum rec_kind k, const char *date, int64_t bid, struct rec_ref *m, int *n,
                 int max, struct pa_err *e)
 {
-	static const char *const mark[] = {
-		"UPDATE customer SET batch_id = ?2 WHERE id = ?1",
-		"UPDATE address SET batch_id = ?2 WHERE id = ?1",
-		"UPDATE txn SET batch_id = ?2 WHERE id = ?1",
-		"UPDATE record_update SET batch_id = ?2 WHERE id = ?1",
-		"UPDATE record_update SET batch_id = ?2 WHERE id = ?1",
+	static const char *const held_sql[REC_NKINDS] = {
+		"SELECT id FROM customer INDEXED BY customer_batch WHERE batch_id = ?1 ORDER BY id",
+		"SELECT id FROM address INDEXED BY address_batch WHERE batch_id = ?1 ORDER BY id",
+		"SELECT id FROM txn INDEXED BY txn_batch WHERE batch_id = ?1 ORDER BY id",
+		"SELECT id FROM record_update INDEXED BY record_update_batch WHERE batch_id = ?1"
+		" AND kind = 'customer_update' ORDER BY id",
+		"SELECT id FROM record_update INDEXED BY record_update_batch WHERE batch_id = ?1"
+		" AND kind = 'address_update' ORDER BY id",
 	};
-	sqlite3_stmt *s = store_prepare(st, queue_sql[k], e);
-	int step = SQLITE_DONE, rc = 0, first = *n;
+	sqlite3_stmt *s = store_stmt(st, hold_sql[k], e), *q = NULL;
+	int step = SQLITE_DONE, rc = 0, first = *n, kstart = *n;
 
 	if (!s)
 		return e->status;
 	sqlite3_bind_int64(s, 1, bid);
 	sqlite3_bind_int(s, 2, max - *n);
 	store_bind_text(s, 3, date);
-	while (*n < max && (step = sqlite3_step(s)) == SQLITE_ROW) {
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, e, "pick records to upload");
+	store_release(st, s);
+	if (rc || sqlite3_changes(st->db) == 0)
+		return rc;
+	if (!(q = store_stmt(st, held_sql[k], e)))
+		return e->status;
+	while (kstart > 0 && m[kstart - 1].kind == k) /* taken by the priority pass */
+		kstart--;
+	sqlite3_bind_int64(q, 1, bid);
+	while (*n < max && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t row = sqlite3_column_int64(q, 0);
+		bool seen = false;
+		for (int i = kstart; i < first && !seen; i++)
+			seen = m[i].row == row;
+		if (seen)
+			continue;
 		m[*n].kind = k;
-		m[*n].row = sqlite3_column_int64(s, 0);
+		m[*n].row = row;
 		(*n)++;
 	}
 	if (step != SQLITE_DONE && step != SQLITE_ROW)
 		rc = store_fail(st, e, "pick records to upload");
-	sqlite3_finalize(s);
-	for (int i = first; i < *n && !rc; i++)
-		rc = store_exec_ii(st, mark[k], m[i].row, bid, e);
+	store_release(st, q);
 	return rc;
 }
 
@@ -653,7 +701,7 @@ int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct
 		*bid = 0;
 		goto cleanup;
 	}
-	if ((rc = build_batch(st, *bid, batch_id, m, n, e)) || (rc = store_commit(st, e)))
+	if ((rc = build_batch(st, *bid, batch_id, m, n, true, e)) || (rc = store_commit(st, e)))
 		goto cleanup;
 	log_info("froze batch %s: %d records", batch_id, n);
 cleanup:
@@ -721,8 +769,8 @@ int rec_split(struct store *st, int64_t bid, int *split_done, struct pa_err *e)
 		goto cleanup;
 	half = n / 2;
 	if ((rc = rec_batch_release(st, bid, e)) || (rc = new_batch(st, &b1, batch_id, e)) ||
-	    (rc = build_batch(st, b1, batch_id, m, half, e)) || (rc = new_batch(st, &b2, batch_id, e)) ||
-	    (rc = build_batch(st, b2, batch_id, m + half, n - half, e)))
+	    (rc = build_batch(st, b1, batch_id, m, half, false, e)) || (rc = new_batch(st, &b2, batch_id, e)) ||
+	    (rc = build_batch(st, b2, batch_id, m + half, n - half, false, e)))
 		goto cleanup;
 	*split_done = 1;
 	log_info("HQ found a batch of %d records too large: split in %d and %d", n, half, n - half);
@@ -802,6 +850,8 @@ static int apply_one(struct store *st, const struct rec_ref *m, const char *rid,
 		return apply_update(st, m, rid, r, t, e);
 	if (strcmp(status, "rejected") != 0) {
 		t->accepted++;
+		if (m->kind == REC_CUSTOMER || m->kind == REC_ADDRESS || m->kind == REC_TXN)
+			return 0; /* with the others, by accepted_all */
 		return rec_accepted(st, m->kind, m->row, e);
 	}
 	if ((rc = rec_waits(st, m->kind, m->row, c, &waits, e)))
@@ -818,6 +868,11 @@ static int apply_one(struct store *st, const struct rec_ref *m, const char *rid,
 int rec_apply_reply(struct store *st, int64_t bid, const char *batch_id, const char *reply, struct rec_tally *t,
                     int *ok, struct pa_err *e)
 {
+	static const char *const detach_sql[3] = {
+		"UPDATE customer SET batch_id = NULL WHERE id = ?1",
+		"UPDATE address SET batch_id = NULL WHERE id = ?1",
+		"UPDATE txn SET batch_id = NULL WHERE id = ?1",
+	};
 	struct rec_ref m[REC_MAX_BATCH];
 	char rid[REC_MAX_BATCH][REC_ID_LEN], now[21];
 	cJSON *doc = reply ? cJSON_Parse(reply) : NULL;
@@ -830,6 +885,19 @@ int rec_apply_reply(struct store *st, int64_t bid, const char *batch_id, const c
 		goto out;
 	if ((rc = rec_batch_members(st, bid, m, rid, &n, e)) || n == 0 || !reply_matches(doc, batch_id, rid, n))
 		goto cleanup;
+	/* The rejected let go of the batch, the rest are accepted at once,
+	 * then the rejected are judged in order: a record's dependencies come
+	 * before it in a batch, so each sees them moved as one by one would. */
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "results")) {
+		if (strcmp(cJSON_GetObjectItemCaseSensitive(r, "status")->valuestring, "rejected") == 0 &&
+		    pick(detach_sql, m[i].kind) &&
+		    (rc = run_kind(st, pick(detach_sql, m[i].kind), m[i].row, NULL, NULL, "record HQ's answer", e)))
+			goto cleanup;
+		i++;
+	}
+	if ((rc = accepted_all(st, bid, e)))
+		goto cleanup;
+	i = 0;
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "results")) {
 		if ((rc = apply_one(st, &m[i], rid[i], r, t, e)))
 			goto cleanup;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/fold.h"
@@ -553,6 +554,23 @@ static bool wal_lost(const char *path)
 	return lost;
 }
 
+/* The busy handler: waits for another connection's write lock in short
+ * sleeps (200 us for the first 10 ms, then 1 ms, then 10 ms), about 15 s
+ * in all, then gives up (SQLITE_BUSY: EX_TEMPFAIL). SQLite's own
+ * sqlite3_busy_timeout sleeps 1, 2, 5, 10... 100 ms: the service's two
+ * threads and a command meet on the lock every time HQ answers, and each
+ * meeting cost up to tens of milliseconds of sleeping past the release. */
+static int busy_wait(void *arg, int count)
+{
+	struct timespec ts = {0, count < 50 ? 200000 : count < 1050 ? 1000000 : 10000000};
+
+	(void)arg;
+	if (count >= 2450)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 int store_open(const char *path, bool create, struct store **out, struct pa_err *e)
 {
 	struct store *st = NULL;
@@ -610,7 +628,7 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 		goto cleanup;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, 15000);
+	sqlite3_busy_handler(st->db, busy_wait, NULL);
 	if (sqlite3_db_readonly(st->db, "main") == 1) {
 		rc = err_set(e, EX_IOERR, "database_readonly", NULL, "database %s is read-only", path);
 		goto cleanup;
@@ -744,6 +762,11 @@ int store_query_i(struct store *st, const char *sql, int64_t a, int64_t b, int64
 int store_batch_drop(struct store *st, int64_t batch, struct pa_err *e)
 {
 	return rec_batch_release(st, batch, e);
+}
+
+int store_set_durable(struct store *st, bool full, struct pa_err *e)
+{
+	return store_exec_ii(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", 0, 0, e);
 }
 
 int store_lock_upload(struct store *st, bool wait, struct pa_err *e)

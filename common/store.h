@@ -105,6 +105,14 @@ PA_MUST_USE int store_exec_ii(struct store *st, const char *sql, int64_t a, int6
  * first column of its first row in *out (dflt when there is no row). */
 PA_MUST_USE int store_query_i(struct store *st, const char *sql, int64_t a, int64_t b, int64_t dflt, int64_t *out,
                   struct pa_err *e);
+/* full: PRAGMA synchronous=FULL (the default: each commit durable before
+ * it returns); else NORMAL: atomic and in order, durable with the next
+ * FULL commit of any connection (WAL is append-only), lost in a power cut
+ * before that. Only for work that can be redone from HQ's answers (an
+ * applied reply is replayed under its Idempotency-Key, a change feed is
+ * read again from the stored cursor). Not inside a transaction. */
+int store_set_durable(struct store *st, bool full, struct pa_err *e);
+
 /* The upload lock: one process at a time sends batches. wait: block until
  * it is free (or *stop), else EX_TEMPFAIL "busy" at once. An advisory
  * flock on DATABASE-sync.lock, released by the kernel if the process dies. */

@@ -52,6 +52,7 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
             struct up_outcome *o, struct pa_err *e)
 {
 	struct hq_response r;
+	struct pa_err e2; /* for the clean-up of a failure: keeps *e */
 	sqlite3_stmt *s = NULL;
 	char path[200], batch_id[UUID_LEN + 8], key[UUID_LEN + 8];
 	char *body = NULL;
@@ -64,8 +65,16 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 	o->retry_after = -1;
 	if ((rc = store_query_i(st, "SELECT id FROM batch ORDER BY id LIMIT 1", 0, 0, 0, &bid, e)))
 		return rc;
-	if (!bid && (rc = rec_freeze(st, (int)cfg->batch_size, priority_date, &bid, e)))
+	/* One fsync a batch: the freeze commits without one, and the durable
+	 * "sent" mark below makes it durable too (WAL is append-only), both
+	 * before the POST; applying HQ's answer needs none (a lost apply
+	 * resends the same batch, and HQ replays the same answer). */
+	if (!bid && ((rc = store_set_durable(st, false, e)) ||
+	             (rc = rec_freeze(st, (int)cfg->batch_size, priority_date, &bid, e)) ||
+	             (rc = store_set_durable(st, true, e)))) {
+		store_set_durable(st, true, &e2);
 		return rc;
+	}
 	if (!bid) {
 		o->result = UP_IDLE;
 		return 0;
@@ -106,8 +115,12 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 	o->retry_after = r.retry_after;
 	if (r.status == 200) {
 		struct rec_tally t;
-		if ((rc = rec_apply_reply(st, bid, batch_id, r.body, &t, &ok, e)))
+		if ((rc = store_set_durable(st, false, e)) ||
+		    (rc = rec_apply_reply(st, bid, batch_id, r.body, &t, &ok, e)) ||
+		    (rc = store_set_durable(st, true, e))) {
+			store_set_durable(st, true, &e2);
 			goto cleanup;
+		}
 		o->accepted = t.accepted;
 		o->rejected = t.rejected;
 		o->deferred = t.deferred;

@@ -22,10 +22,11 @@
 # number a fresh reference HQ hands out, C000001 upwards, so that a test
 # creating customers on a copy never meets its own account twice).
 cust_sql() {
-	local from=$1 to=$2 state=$3 account=NULL waiting='unixepoch()'
+	local from=$1 to=$2 state=$3 account=NULL waiting='unixepoch()' version=NULL
 	if [ "$state" = synced ]; then
 		account="printf('C%d', 5000000 + i)"
 		waiting=NULL
+		version=1 # HQ's customer version, as a download stores it (issue 12)
 	fi
 	cat <<SQL
 WITH RECURSIVE n(i) AS (SELECT $from UNION ALL SELECT i + 1 FROM n WHERE i < $to),
@@ -45,7 +46,7 @@ l(k, name) AS (VALUES (0,'Silva'),(1,'Santos'),(2,'Ferreira'),(3,'Pereira'),(4,'
 g(i, fn, ln, p) AS (SELECT i, (SELECT name FROM f WHERE k = (i * 7) % 40), (SELECT name FROM l WHERE k = (i * 13 + i / 40) % 60),
  printf('%08d', (i * 2654435761) % 100000000) FROM n)
 INSERT INTO customer(async_id, local_number, account, origin, state, kind, first_name, last_name, email, phone, language,
- attributes, search_name, phone_digits, created_at, waiting_since, updated_at)
+ attributes, search_name, phone_digits, created_at, waiting_since, updated_at, version)
 SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'
  || substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
  printf('R01-%06d', i), $account, 'local', '$state', 'person', fn, ln,
@@ -54,7 +55,7 @@ SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(h
  CASE WHEN i % 3 = 0 THEN 'pt-PT' END, CASE WHEN i % 4 = 0 THEN '{"loyalty_opt_in":"yes"}' ELSE '{}' END,
  ' ' || lower(replace(replace(replace(replace(replace(replace(replace(replace(replace(fn || ' ' || ln,
  'ã', 'a'), 'ê', 'e'), 'í', 'i'), 'é', 'e'), 'á', 'a'), 'Ó', 'o'), 'ç', 'c'), 'õ', 'o'), 'ú', 'u')), '3519' || p, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || (($to - i) / 50) || ' seconds'),
- $waiting, unixepoch()
+ $waiting, unixepoch(), $version
 FROM g;
 INSERT INTO meta(key, value) VALUES ('local_seq', '$to') ON CONFLICT(key) DO UPDATE SET value = excluded.value;
 SQL

@@ -14,11 +14,9 @@ set -euo pipefail
 setup
 hq_start
 BATCHES=/v1/stores/S0001/registers/R01/batches
-# tests/hq/start's config has a [sync] section already (long_poll = 5): a
-# second header is refused (78), so set the keys under that one.
-sed -i '/^long_poll *=/d' "$CONF"
-sed -i 's/^\[sync\]$/[sync]\nidle_interval = 3600\nretry_max = 300\nlong_poll = 2/' "$CONF"
-grep -q '^idle_interval = 3600$' "$CONF" || fail "no [sync] section in $CONF to set"
+conf_set "$CONF" sync idle_interval 3600
+conf_set "$CONF" sync retry_max 300
+conf_set "$CONF" sync long_poll 2
 pr init >/dev/null
 SOCK=$DB-wake
 pid=
