@@ -6,5 +6,5 @@
 # statement posted once with the right totals.
 set -euo pipefail
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-command -v sqlite3 >/dev/null && command -v jq >/dev/null || { echo "SKIP: sqlite3 and jq are needed"; exit 0; }
+command -v sqlite3 >/dev/null && command -v jq >/dev/null || { echo "SKIP: sqlite3 and jq are needed"; exit 77; }
 SOAK_KILLS=${SOAK_KILLS:-50} "$TOP/tests/soak/run"
