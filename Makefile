@@ -9,6 +9,10 @@ SANITIZE  ?=
 ifeq ($(SANITIZE),1)
 BUILD     ?= build/asan
 SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),fuzzer)
+# `make fuzz` builds here with clang: libFuzzer's coverage plus ASan/UBSan.
+BUILD     ?= build/fuzz
+SANFLAGS  := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
 BUILD     ?= build
 SANFLAGS  :=
@@ -40,6 +44,14 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 AGENT_OBJ  := $(AGENT_SRC:%.c=$(BUILD)/%.o)
 HQ_OBJ     := $(HQ_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+# tests/fuzz: one harness per parser of untrusted input. make test replays
+# each one's seed corpus through replay.c (normal compiler); make fuzz
+# runs them under libFuzzer (clang) for FUZZ_SECONDS each.
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES  := $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/%)
+FUZZ_BIN    := $(FUZZ_NAMES:%=$(BUILD)/fuzz-bin/%)
+FUZZ_SECONDS ?= 60
 
 all: $(BUILD)/posagent $(BUILD)/hq
 
@@ -69,12 +81,40 @@ $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcommon.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libcommon.a $(TEST_LIBS)
 
+$(BUILD)/fuzz-replay/replay_%.o: tests/fuzz/replay.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALLCFLAGS) -DCORPUS='"tests/fuzz/corpus/$*"' -c -o $@ $<
+
+$(BUILD)/fuzz-replay/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fz_common.o $(BUILD)/fuzz-replay/replay_%.o \
+                        $(BUILD)/libcommon.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(AGENT_LIBS)
+
+$(BUILD)/fuzz-bin/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fz_common.o $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a $(AGENT_LIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+
+# Runs every harness under libFuzzer for FUZZ_SECONDS (working corpus and
+# crash files in build/fuzz/); prints each one's executions and the total.
+fuzz:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=fuzzer CC=clang fuzz-bins
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run build/fuzz $(FUZZ_NAMES)
+
+# A thousand kill -9s under HQ faults, then proof of exactly once
+# (tests/soak/run; SOAK_KILLS, SOAK_SEED).
+soak: all
+	$(Q)BUILD=$(BUILD) SOAK_KILLS=$(or $(SOAK_KILLS),1000) tests/soak/run
+
 # Debian packages needed to build, test and demo; installed only when missing.
 DEB_PKGS := build-essential pkg-config clang libsqlite3-dev libcurl4-openssl-dev \
             libcjson-dev libcmocka-dev libinih-dev libmicrohttpd-dev libgnutls28-dev \
             zlib1g-dev sqlite3 gnutls-bin curl ca-certificates procps man-db jq \
             dpkg-dev lintian systemd hyperfine debhelper libsystemd-dev \
-            systemd-container debootstrap
+            systemd-container debootstrap libfuzzer-14-dev libclang-rt-14-dev \
+            prometheus prometheus-node-exporter
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -82,8 +122,8 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 
-test: all $(UNIT_BIN)
-	$(Q)BUILD=$(BUILD) tests/run $(UNIT_BIN)
+test: all $(UNIT_BIN) $(FUZZ_REPLAY)
+	$(Q)BUILD=$(BUILD) tests/run $(UNIT_BIN) $(FUZZ_REPLAY)
 
 # The package under a real systemd: tests/systemd boots a Debian 12 machine
 # with systemd-nspawn (its root made once by debootstrap and cached in
@@ -134,7 +174,8 @@ clean:
 	rm -rf build
 
 FORCE:
-.PHONY: all deps test test-systemd demo bench fleet deb install clean FORCE
+.PHONY: all deps test test-systemd demo bench fleet deb install clean fuzz fuzz-bins soak FORCE
 .SECONDARY:
 
--include $(COMMON_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(HQ_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
+-include $(COMMON_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(HQ_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) \
+         $(wildcard $(BUILD)/tests/fuzz/*.d)

@@ -172,6 +172,11 @@ cleanup:
 	return rc;
 }
 
+const char *cli_s(long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
 const char *cli_state_label(const char *state, const char *account)
 {
 	if (!state)

@@ -45,6 +45,9 @@ void cli_print_json(const cJSON *doc);
  * malloc'd NUL-terminated buffer, or EX_DATAERR with *e (unreadable, too large). */
 int cli_read_file(const char *path, size_t max, char **out, size_t *len, struct pa_err *e);
 
+/* "s" unless n is 1: "1 transaction", "2 transactions". */
+const char *cli_s(long long n);
+
 /* How a cashier sees a customer's state: "Pending sync", the account,
  * or "Needs attention". */
 const char *cli_state_label(const char *state, const char *account);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "agent/cli.h"
+#include "common/restore.h"
 #include "common/util.h"
 
 #define BACKUP_BUSY_WAIT 15.0 /* seconds to wait for a lock before giving up */
@@ -59,8 +60,10 @@ static void dir_of(const char *path, char *out, size_t n)
 }
 
 /* Copies the open store into the (new, empty) file tmp with the backup
- * API and checks the copy. Returns 0 or a status with *e. */
-static int copy_into(struct store *st, const char *tmp, struct pa_err *e)
+ * API, marks it as a backup of this register taken at taken (so that a
+ * restore never reissues a local number, common/restore.h) and checks the
+ * copy. Returns 0 or a status with *e. */
+static int copy_into(struct store *st, const char *tmp, const char *taken, struct pa_err *e)
 {
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b = NULL;
@@ -96,7 +99,8 @@ static int copy_into(struct store *st, const char *tmp, struct pa_err *e)
 			             sqlite3_errstr(code));
 		goto cleanup;
 	}
-	rc = 0;
+	if ((rc = restore_mark(dst, st->reg, taken, e)))
+		goto cleanup;
 	if (sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &s, NULL) != SQLITE_OK ||
 	    (step = sqlite3_step(s)) != SQLITE_ROW || !sqlite3_column_text(s, 0) ||
 	    strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0) {
@@ -193,7 +197,7 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 	}
 	close(fd);
 	util_rfc3339(time(NULL), taken);
-	if ((rc = copy_into(st, tmp, &e)))
+	if ((rc = copy_into(st, tmp, taken, &e)))
 		goto fail;
 	if (sync_path(tmp, false) != 0) {
 		rc = err_set(&e, EX_IOERR, "backup_failed", "file", "cannot sync %s: %s", tmp, strerror(errno));

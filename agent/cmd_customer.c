@@ -21,10 +21,12 @@ static const char *const syn_create =
 	" | --from-json FILE|-";
 static const char *const syn_edit =
 	"posagent customer edit CUSTOMER [same options as create] | --discard-update";
-static const char *const syn_addr =
-	"posagent customer address add CUSTOMER --line1 L --city C --postal-code P --country CC"
-	" [--line2 L] [--region R] [--purpose home|delivery|invoice] [--primary]\n"
-	"       posagent customer address edit ADDRESS [same options] [--no-primary] | --discard-update";
+#define SYN_ADDR_ADD                                                                            \
+	"posagent customer address add CUSTOMER --line1 L --city C --postal-code P --country CC" \
+	" [--line2 L] [--region R] [--purpose home|delivery|invoice] [--primary]"
+#define SYN_ADDR_EDIT \
+	"posagent customer address edit ADDRESS [same options as add] [--no-primary] | --discard-update"
+static const char *const syn_addr = SYN_ADDR_ADD "\n       " SYN_ADDR_EDIT;
 static const char *const syn_all =
 	"posagent customer create|edit|show|list|search|address ... (--help on each)";
 
@@ -42,10 +44,12 @@ static void print_address(const cJSON *a, const char *indent)
 	const cJSON *ue = cJSON_GetObjectItemCaseSensitive(a, "update_error");
 	const char *state = s_of(a, "state");
 
+	/* primary means something only for a purpose (AGENT.md revision) */
 	printf("%s%s  %s%s  %s%s%s, %s %s%s%s, %s  [%s]\n", indent,
 	       *s_of(a, "async_id") ? s_of(a, "async_id") : s_of(a, "address_id"),
-	       *s_of(a, "purpose") ? s_of(a, "purpose") : "address",
-	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")) ? ", primary" : "", s_of(a, "line1"),
+	       *s_of(a, "purpose") ? s_of(a, "purpose") : "no purpose",
+	       *s_of(a, "purpose") && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")) ? ", primary" : "",
+	       s_of(a, "line1"),
 	       *s_of(a, "line2") ? ", " : "", s_of(a, "line2"), s_of(a, "postal_code"), s_of(a, "city"),
 	       *s_of(a, "region") ? ", " : "", s_of(a, "region"), s_of(a, "country"),
 	       strcmp(state, "rejected") == 0 || cJSON_IsObject(ue) ? "Needs attention"
@@ -177,7 +181,11 @@ static int parse_customer_opts(struct cli *c, int argc, char **argv, const char 
 			*discard = true;
 			continue;
 		case 'j': c->json = true; continue;
-		case 'h': printf("usage: %s\n", syn); return -1;
+		case 'h':
+			printf("usage: %s\n", syn);
+			if (syn == syn_edit)
+				printf("An empty value clears an optional field (--email \"\"); --attr KEY= removes attribute KEY.\n");
+			return -1;
 		case 'a': {
 			char *eq = strchr(optarg, '=');
 			cJSON *attrs = cJSON_GetObjectItemCaseSensitive(rec, "attributes");
@@ -210,8 +218,10 @@ static int read_record(const char *path, cJSON **out, struct pa_err *e)
 	*out = NULL;
 	if ((rc = cli_read_file(path, MAX_RECORD_JSON, &buf, &len, e)))
 		return rc;
-	*out = util_json_parse(buf, len);
-	if (!*out)
+	if (util_json_has_nul(buf, len))
+		rc = err_set(e, EX_DATAERR, "invalid_text", NULL,
+		             "a text holds a NUL character (\\u0000 or a NUL byte): it would be cut short");
+	else if (!(*out = util_json_parse(buf, len)))
 		rc = err_set(e, EX_DATAERR, "invalid_json", NULL, "%s is not valid JSON (or nested too deep)",
 		             strcmp(path, "-") ? path : "input");
 	else if (!cJSON_IsObject(*out))
@@ -443,6 +453,10 @@ static int do_address(struct cli *c, int argc, char **argv)
 	int ch, rc = 0;
 
 	memset(&e, 0, sizeof(e));
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: %s\nADDRESS is the address's async id or HQ's address id.\n", syn_addr);
+		goto cleanup;
+	}
 	if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "edit"))) {
 		rc = cli_usage(c, syn_addr, argc < 2 ? "missing add or edit" : "unknown address command: %s", argv[1]);
 		goto cleanup;
@@ -469,7 +483,7 @@ static int do_address(struct cli *c, int argc, char **argv)
 			continue;
 		case 'D': discard = true; continue;
 		case 'j': c->json = true; continue;
-		case 'h': printf("usage: %s\n", syn_addr); goto cleanup;
+		case 'h': printf("usage: %s\n", add ? SYN_ADDR_ADD : SYN_ADDR_EDIT); goto cleanup;
 		default:
 			rc = cli_usage(c, syn_addr, "unknown option or missing value: %s", argv[optind - 1]);
 			goto cleanup;

@@ -422,14 +422,13 @@ static void check_hq(struct doctor *d, const struct cfg *cfg, bool url_ok, bool 
 	double deadline = util_mono() + DOCTOR_NET_BUDGET;
 	int ms;
 
-	if (!url_ok) {
+	if (!url_ok || diag_url_host(cfg->url, host, sizeof(host), port, sizeof(port), err, sizeof(err)) != 0) {
 		skip(d, "dns", "config");
 		skip(d, "tcp", "config");
 		for (size_t i = 0; i < sizeof(after_tcp) / sizeof(after_tcp[0]); i++)
 			skip(d, after_tcp[i], "config");
 		return;
 	}
-	diag_url_host(cfg->url, host, sizeof(host), port, sizeof(port), err, sizeof(err));
 	/* The whole of it is bounded: SIGALRM stops an HQ request at the end. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
@@ -605,6 +604,7 @@ static void check_disk(struct doctor *d, const struct cfg *cfg)
 struct rej_text {
 	char buf[256];
 	int shown;
+	bool kinds[DIAG_NKINDS]; /* the kinds seen (rejected: for the hint) */
 };
 
 /* diag_rejected callback: appends "KIND ID CODE" to the text. */
@@ -614,6 +614,9 @@ static int rej_line(void *ctx, const struct diag_rejected *r)
 	size_t used = strlen(t->buf);
 	const char *id = r->kind == DIAG_CUSTOMER && r->local_number[0] ? r->local_number : r->id;
 
+	t->kinds[r->kind] = true;
+	if (t->shown >= 3)
+		return 0; /* counted for the hint, not shown */
 	snprintf(t->buf + used, sizeof(t->buf) - used, "%s%s %s %s", t->shown ? ", " : "", diag_kind_name(r->kind), id,
 	         r->code);
 	t->shown++;
@@ -638,7 +641,8 @@ static int flag_line(void *ctx, const struct diag_flagged *f)
 	struct rej_text *t = ctx;
 
 	if (t->shown++ == 0)
-		snprintf(t->buf, sizeof(t->buf), "batch %s (%lld records): %.160s", f->batch_id, (long long)f->records, f->reason);
+		snprintf(t->buf, sizeof(t->buf), "batch %s (%lld record%s): %.160s", f->batch_id, (long long)f->records,
+		         cli_s(f->records), f->reason);
 	return 0;
 }
 
@@ -683,17 +687,22 @@ static void check_queue(struct doctor *d, struct store *st, const struct cfg *cf
 		    cfg->waiting_warn, cfg->waiting_fail);
 	}
 	memset(&t, 0, sizeof(t));
-	if (diag_rejected(st, 3, rej_line, &t, &total, &e) != 0 ||
-	    upd_list_rejected(st, 2, upd_rej_line, &t, &upd_total, &e) != 0)
+	if (diag_rejected(st, 1000, rej_line, &t, &total, &e) != 0 ||
+	    upd_list_rejected(st, 2, upd_rej_line, &t, &upd_total, &e) != 0) {
 		add(d, "rejected", FAIL, "see the database line above", "cannot read rejected records: %s", e.message);
-	else if ((total += upd_total) == 0)
+	} else if ((total += upd_total) == 0) {
 		add(d, "rejected", PASS, NULL, "no record waits for a person");
-	else
-		add(d, "rejected", WARN,
-		    "a person must correct them: `posagent status` lists them, `posagent customer show ID` says why, "
-		    "`posagent customer edit ID` corrects a customer (or drops a refused change with --discard-update)",
-		    "%lld record%s HQ rejected: %s%s", (long long)total, total == 1 ? "" : "s", t.buf,
+	} else {
+		char hint[640];
+		snprintf(hint, sizeof(hint), "a person must correct them (`posagent status` lists them, `posagent customer"
+		         " show CUSTOMER` says why)%s%s%s%s",
+		         t.kinds[DIAG_CUSTOMER] ? "; `posagent customer edit CUSTOMER` corrects a customer" : "",
+		         t.kinds[DIAG_ADDRESS] ? "; `posagent customer address edit ADDRESS` corrects an address" : "",
+		         t.kinds[DIAG_TXN] ? "; record a corrected transaction with `posagent txn record`" : "",
+		         upd_total ? "; edit the record again, or drop a refused change with --discard-update" : "");
+		add(d, "rejected", WARN, hint, "%lld record%s HQ rejected: %s%s", (long long)total, cli_s(total), t.buf,
 		    total > t.shown ? ", ..." : "");
+	}
 	memset(&t, 0, sizeof(t));
 	if (diag_flagged(st, flag_line, &t, &total, &e) != 0)
 		add(d, "batches", FAIL, "see the database line above", "cannot read batches: %s", e.message);
@@ -784,7 +793,8 @@ report:
 		cli_print_json(doc);
 		cJSON_Delete(doc);
 	} else {
-		printf("\n%d checks: %d PASS, %d WARN, %d FAIL\n", d->n, d->n - d->warns - d->fails, d->warns, d->fails);
+		printf("\n%d check%s: %d PASS, %d WARN, %d FAIL\n", d->n, cli_s(d->n), d->n - d->warns - d->fails, d->warns,
+		       d->fails);
 	}
 	rc = interrupted ? EX_INTERRUPTED : d->fails ? 1 : 0;
 	store_close(st);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "agent/cli.h"
+#include "common/diag.h"
 #include "common/eod.h"
 #include "common/log.h"
 #include "common/pjob.h"
@@ -70,8 +71,9 @@ struct eod_run {
 	int rounds;                  /* sync rounds done */
 	int post_fails;              /* consecutive failed POSTs */
 	char post_error[600];        /* the last POST failure */
-	char result[12];             /* AGENT.md's result value */
+	char result[16];             /* AGENT.md's result value */
 	char posting_id[40];
+	cJSON *open_dates;           /* after posting: the dates still open */
 };
 
 /* ---- progress ------------------------------------------------------------ */
@@ -170,9 +172,9 @@ static void gate_text(const struct eod_gate *g, bool compact, char *buf, size_t 
 		if (g->txns_uploaded < g->txns)
 			add(buf, n, &used, ", %lld/%lld txns sent", (long long)g->txns_uploaded, (long long)g->txns);
 	} else {
-		add(buf, n, &used, "%lld of %lld customers%s synced, %lld of %lld transactions uploaded",
-		    (long long)g->synced, (long long)(g->customers + g->addresses), g->addresses ? " and addresses" : "",
-		    (long long)g->txns_uploaded, (long long)g->txns);
+		add(buf, n, &used, "%lld of %lld customer%s%s synced, %lld of %lld transaction%s uploaded",
+		    (long long)g->synced, (long long)(g->customers + g->addresses), cli_s(g->customers + g->addresses),
+		    g->addresses ? " and addresses" : "", (long long)g->txns_uploaded, (long long)g->txns, cli_s(g->txns));
 	}
 	for (size_t k = 0; k < sizeof(groups) / sizeof(groups[0]); k++) {
 		size_t count = 0;
@@ -277,6 +279,8 @@ static int finish(struct eod_run *r, const struct eod_gate *g, int status, const
 	clear_live(r);
 	if (r->c->json) {
 		cJSON *doc = eod_doc(g, r->result, r->posting_id);
+		if (r->open_dates)
+			cJSON_AddItemReferenceToObject(doc, "open_dates", r->open_dates);
 		if (status) {
 			cJSON *err = cJSON_AddObjectToObject(doc, "error");
 			cJSON_AddStringToObject(err, "code", code);
@@ -353,19 +357,57 @@ static int interrupted(struct eod_run *r, const struct eod_gate *g)
 	              "interrupted; nothing was lost: run `posagent eod` again to carry on");
 }
 
-/* 0: the date is posted (now or earlier). */
+/* diag_open_dates callback: adds the date to the array ctx. */
+static int add_open_date(void *ctx, const struct diag_date *d)
+{
+	cJSON_AddItemToArray(ctx, cJSON_CreateString(d->date));
+	return 0;
+}
+
+/* 0: the date is posted (now or earlier). The text names the dates still
+ * open (AGENT.md: after posting, eod names them). */
 static int posted(struct eod_run *r, const struct eod_gate *g, const char *posting_id, bool earlier)
 {
-	char text[300];
+	char text[LINE_MAX_LEN];
+	struct pa_err e;
+	int64_t total = 0;
+	size_t used = 0;
+	int n;
 
 	util_copy(r->result, sizeof(r->result), "posted");
 	util_copy(r->posting_id, sizeof(r->posting_id), posting_id);
-	snprintf(text, sizeof(text), "%s %s: posting %s (statement %s, %lld transactions)", g->date,
-	         earlier ? "was posted earlier" : "posted", posting_id, g->statement_id, (long long)g->txns);
+	add(text, sizeof(text), &used, "%s %s: posting %s (statement %s, %lld transaction%s)", g->date,
+	    earlier ? "was posted earlier" : "posted", posting_id, g->statement_id, (long long)g->txns,
+	    g->txns == 1 ? "" : "s");
+	memset(&e, 0, sizeof(e));
+	r->open_dates = cJSON_CreateArray();
+	if (diag_open_dates(r->st, 20, add_open_date, r->open_dates, &total, &e) == 0) {
+		n = cJSON_GetArraySize(r->open_dates);
+		if (n == 0)
+			add(text, sizeof(text), &used, "\nno other business date is open");
+		for (int i = 0; i < n; i++)
+			add(text, sizeof(text), &used, "%s%s", i ? ", " : "\nstill open: ",
+			    cJSON_GetArrayItem(r->open_dates, i)->valuestring);
+		if (total > n)
+			add(text, sizeof(text), &used, " and %lld more", (long long)(total - n));
+		if (n)
+			add(text, sizeof(text), &used, " (run `posagent eod` for each, oldest first)");
+	}
 	return finish(r, g, 0, NULL, text, NULL);
 }
 
 /* ---- the loop ------------------------------------------------------------ */
+
+/* 69 at once: HQ refused the register's token (401/403). Waiting would not
+ * help; a person must put the right token in place. Fills *e. */
+static int auth_refused(struct eod_run *r, const char *why, struct pa_err *e)
+{
+	return err_set(e, EX_UNAVAILABLE, "credentials_refused", NULL,
+	               "HQ refused this register's token (%.200s); nothing was lost: put the register's current token in"
+	               " %.200s (mode 0640, owner root, group posagent), check it with `posagent doctor`, then run"
+	               " `posagent eod` again",
+	               why, r->c->cfg.token_file);
+}
 
 /* Seconds left before the deadline (0 once it passed). */
 static double remaining(const struct eod_run *r)
@@ -419,6 +461,8 @@ static int sync_round(struct eod_run *r, bool hq_unsynced, struct pa_err *e)
 	clear_live(r);  /* the upload's warnings start on a clean line */
 	if ((rc = pjob_push(&j, false, e)))
 		return rc;
+	if (j.auth_refused)
+		return auth_refused(r, j.last_error, e);
 	r->net.up_failed = j.unreachable;
 	if (j.unreachable)
 		util_copy(r->net.last_error, sizeof(r->net.last_error), j.last_error);
@@ -442,6 +486,8 @@ static int sync_round(struct eod_run *r, bool hq_unsynced, struct pa_err *e)
 		j.last_error[0] = '\0';
 		if ((rc = pjob_pull(&j, wait, e)))
 			return rc;
+		if (j.auth_refused)
+			return auth_refused(r, j.last_error, e);
 		r->net.down_failed = j.unreachable;
 		if (j.unreachable)
 			util_copy(r->net.last_error, sizeof(r->net.last_error), j.last_error);
@@ -469,9 +515,10 @@ static int post_step(struct eod_run *r, const struct eod_gate *g, bool *done, in
 	memset(&o, 0, sizeof(o));
 	if ((rc = eod_load(r->st, g->date, &s, e)))
 		return rc;
-	snprintf(text, sizeof(text), "eod %s: %lld of %lld customers%s synced, %lld transactions uploaded; posting statement %s",
-	         g->date, (long long)g->synced, (long long)(g->customers + g->addresses), g->addresses ? " and addresses" : "",
-	         (long long)g->txns, s.statement_id);
+	snprintf(text, sizeof(text),
+	         "eod %s: %lld of %lld customer%s%s synced, %lld transaction%s uploaded; posting statement %s", g->date,
+	         (long long)g->synced, (long long)(g->customers + g->addresses), cli_s(g->customers + g->addresses),
+	         g->addresses ? " and addresses" : "", (long long)g->txns, cli_s(g->txns), s.statement_id);
 	if (r->post_fails)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), " (again: %.300s)", r->post_error);
 	show(r, text);
@@ -505,6 +552,9 @@ static int post_step(struct eod_run *r, const struct eod_gate *g, bool *done, in
 			r->fails = r->post_fails;
 			back_off(r, -1);
 		}
+		break;
+	case EOD_AUTH:
+		rc = auth_refused(r, o.error, e);
 		break;
 	default:
 		if (stop_flag)
@@ -626,9 +676,10 @@ static int check(struct eod_run *r, const struct eod_gate *g)
 	}
 	if (eod_ready(g)) {
 		util_copy(r->result, sizeof(r->result), "ready");
-		snprintf(text, sizeof(text), "%s is ready to post: %lld customers%s synced, %lld transactions uploaded%s",
-		         g->date, (long long)(g->customers + g->addresses), g->addresses ? " and addresses" : "",
-		         (long long)g->txns, g->stmt_state[0] ? " (statement frozen)" : "");
+		snprintf(text, sizeof(text), "%s is ready to post: %lld customer%s%s synced, %lld transaction%s uploaded%s",
+		         g->date, (long long)(g->customers + g->addresses), cli_s(g->customers + g->addresses),
+		         g->addresses ? " and addresses" : "", (long long)g->txns, cli_s(g->txns),
+		         g->stmt_state[0] ? " (statement frozen)" : "");
 		return finish(r, g, 0, NULL, text, NULL);
 	}
 	util_copy(r->result, sizeof(r->result), "blocked");
@@ -658,6 +709,7 @@ int cmd_eod(struct cli *c, int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	memset(&g, 0, sizeof(g));
 	r.c = c;
+	r.net.own_only = true; /* reasons from this run's attempts only */
 	log_set_verbose(0);
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
@@ -672,7 +724,7 @@ int cmd_eod(struct cli *c, int argc, char **argv)
 				return cli_usage(c, syn, "--timeout: %.40s is not a number of seconds (0 to 604800)", optarg);
 			break;
 		case 'k': check_only = true; break;
-		case 'v': log_set_verbose(1); break;
+		case 'v': log_set_verbose(1); log_set_requests(1); break;
 		case 'j': c->json = true; break;
 		case 'h':
 			printf("usage: %s\n"
@@ -696,7 +748,7 @@ int cmd_eod(struct cli *c, int argc, char **argv)
 		if ((rc = eod_oldest_open(r.st, date, &found, &e)))
 			goto fail;
 		if (!found) {
-			util_copy(r.result, sizeof(r.result), "posted");
+			util_copy(r.result, sizeof(r.result), "nothing_to_post");
 			rc = finish(&r, NULL, 0, NULL, "no open business date: every date with transactions is posted", NULL);
 			goto cleanup;
 		}
@@ -710,7 +762,7 @@ int cmd_eod(struct cli *c, int argc, char **argv)
 	}
 	if (g.txns == 0) {
 		char text[120];
-		util_copy(r.result, sizeof(r.result), "posted");
+		util_copy(r.result, sizeof(r.result), "nothing_to_post");
 		snprintf(text, sizeof(text), "%s has no transactions on this register: nothing to post", date);
 		rc = finish(&r, &g, 0, NULL, text, NULL);
 		goto cleanup;
@@ -732,6 +784,7 @@ fail:
 	rc = cli_fail(c, &e);
 cleanup:
 	eod_gate_free(&g);
+	cJSON_Delete(r.open_dates);
 	hq_client_free(r.hq);
 	store_close(r.st);
 	return rc;

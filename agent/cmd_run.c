@@ -72,7 +72,9 @@ static int64_t data_version(struct store *st)
 	struct pa_err e;
 	int64_t v = 0;
 
-	store_query_i(st, "PRAGMA data_version", 0, 0, 0, &v, &e);
+	/* a failed read counts as a change: the caller looks again */
+	if (store_query_i(st, "PRAGMA data_version", 0, 0, 0, &v, &e) != 0)
+		return -1;
 	return v;
 }
 

@@ -291,8 +291,17 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 	when(r->meta.last_download, r->now, buf, sizeof(buf));
 	printf("last download    %s\n", buf);
 	if (r->meta.last_error[0]) {
+		/* RFC 3339 texts of one format compare as times. */
+		const char *ok = strcmp(r->meta.last_upload, r->meta.last_download) > 0 ? r->meta.last_upload
+		                                                                         : r->meta.last_download;
+		char ok_buf[96];
 		when(r->meta.last_error_at, r->now, buf, sizeof(buf));
+		when(ok, r->now, ok_buf, sizeof(ok_buf));
 		printf("last HQ error    %s: %s\n", buf, r->meta.last_error);
+		if (ok[0] && strcmp(ok, r->meta.last_error_at) >= 0)
+			printf("                 HQ has answered since: last success %s\n", ok_buf);
+		else
+			printf("                 no success since (last success: %s)\n", ok[0] ? ok_buf : "never");
 	} else {
 		printf("last HQ error    none\n");
 	}
@@ -305,8 +314,7 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 		printf("rejected         none\n");
 	} else {
 		int64_t all = r->rejected_total + r->upd_rejected_total;
-		printf("rejected         %lld record%s HQ refused, waiting for a person"
-		       " (`posagent customer show` says why):\n",
+		printf("rejected         %lld record%s HQ refused, waiting for a person (what to do on each line):\n",
 		       (long long)all, all == 1 ? "" : "s");
 		for (size_t i = 0; i < r->upd_rejected.n && i < TEXT_MAX_LIST; i++) {
 			const struct upd_rejected_rec *x = (const struct upd_rejected_rec *)r->upd_rejected.v + i;
@@ -316,15 +324,16 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 		for (size_t i = 0; i < r->rejected.n && i < TEXT_MAX_LIST; i++) {
 			const struct diag_rejected *x = (const struct diag_rejected *)r->rejected.v + i;
 			if (x->kind == DIAG_CUSTOMER)
-				printf("  customer %s (async id %s): %s; correct it with `posagent customer edit %s`\n",
+				printf("  customer %s (async id %s): %s; `posagent customer show %s` says why, correct it with"
+				       " `posagent customer edit %s`\n",
 				       x->local_number[0] ? x->local_number : "-", x->id, x->code,
-				       x->local_number[0] ? x->local_number : x->id);
+				       x->local_number[0] ? x->local_number : x->id, x->local_number[0] ? x->local_number : x->id);
 			else if (x->kind == DIAG_ADDRESS)
 				printf("  address %s of customer %s: %s; correct it with `posagent customer address edit %s`\n",
 				       x->id, x->local_number[0] ? x->local_number : "-", x->code, x->id);
 			else
-				printf("  transaction %s%s%s: %s\n", x->id, x->local_number[0] ? " of customer " : "",
-				       x->local_number, x->code);
+				printf("  transaction %s%s%s: %s; record the corrected transaction with `posagent txn record`\n",
+				       x->id, x->local_number[0] ? " of customer " : "", x->local_number, x->code);
 		}
 		if (r->rejected_total > TEXT_MAX_LIST)
 			printf("  ... and %lld more (`posagent --json status` lists up to %d)\n",
@@ -355,7 +364,8 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 		       " report to support:\n", (long long)r->flagged_total, r->flagged_total == 1 ? "" : "es");
 		for (size_t i = 0; i < r->flagged.n; i++) {
 			const struct diag_flagged *f = (const struct diag_flagged *)r->flagged.v + i;
-			printf("  batch %s (%lld records): %s\n", f->batch_id, (long long)f->records, f->reason);
+			printf("  batch %s (%lld record%s): %s\n", f->batch_id, (long long)f->records, cli_s(f->records),
+			       f->reason);
 		}
 	}
 	{

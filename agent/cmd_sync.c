@@ -46,7 +46,7 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'u': push = true; break;
 		case 'd': pull = true; break;
-		case 'v': log_set_verbose(2); break;
+		case 'v': log_set_verbose(2); log_set_requests(1); break;
 		case 'j': c->json = true; break;
 		case 'h':
 			printf("usage: %s\nOne upload and download cycle now; both when neither flag is given.\n", syn);

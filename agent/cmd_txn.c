@@ -6,8 +6,35 @@
 #include <string.h>
 
 #include "agent/cli.h"
+#include "common/customer.h"
 #include "common/txn.h"
+#include "common/util.h"
 #include "common/validate.h"
+
+/* The sale's customer as a person names it, into name (n bytes): its local
+ * number, else its account, else its async id ("" without a customer). */
+static void customer_name(struct store *st, const cJSON *doc, char *name, size_t n)
+{
+	const cJSON *cu = cJSON_GetObjectItemCaseSensitive(doc, "customer");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(cu, "async_id");
+	const cJSON *acc = cJSON_GetObjectItemCaseSensitive(cu, "account");
+	const cJSON *ln;
+	cJSON *full = NULL;
+	struct pa_err e;
+	int64_t row = 0;
+
+	name[0] = '\0';
+	if (!cJSON_IsObject(cu))
+		return;
+	util_copy(name, n, cJSON_IsString(acc) ? acc->valuestring : cJSON_IsString(id) ? id->valuestring : "");
+	memset(&e, 0, sizeof(e));
+	if (cust_resolve(st, cJSON_IsString(id) ? id->valuestring : name, &row, &e) || cust_get(st, row, &full, &e))
+		return;
+	ln = cJSON_GetObjectItemCaseSensitive(full, "local_number");
+	if (cJSON_IsString(ln))
+		util_copy(name, n, ln->valuestring);
+	cJSON_Delete(full);
+}
 
 static const char *const syn_all = "posagent txn record --from-json FILE|-\n"
                                    "       posagent txn show TXN_ID\n"
@@ -95,6 +122,7 @@ static int do_record(struct cli *c, int argc, char **argv)
 	char *buf = NULL;
 	size_t len = 0;
 	bool created = false;
+	char name[80];
 	int ch, rc = 0;
 
 	memset(&e, 0, sizeof(e));
@@ -115,15 +143,13 @@ static int do_record(struct cli *c, int argc, char **argv)
 		rc = cli_fail(c, &e);
 		goto cleanup;
 	}
+	customer_name(st, doc, name, sizeof(name));
 	print_warnings(doc);
 	if (c->json) {
 		cli_print_json(doc);
 	} else {
-		const cJSON *cu = cJSON_GetObjectItemCaseSensitive(doc, "customer");
-		const cJSON *acc = cJSON_GetObjectItemCaseSensitive(cu, "account");
 		printf("%s %s  %s%s%s\n", created ? "recorded" : "already recorded", s_of(doc, "txn_id"), s_of(doc, "state"),
-		       cJSON_IsObject(cu) ? "  customer " : "",
-		       !cJSON_IsObject(cu) ? "" : cJSON_IsString(acc) ? acc->valuestring : s_of(cu, "async_id"));
+		       name[0] ? "  customer " : "", name);
 	}
 cleanup:
 	free(buf);

@@ -29,7 +29,7 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: posagent [-c FILE] [--json] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: posagent [-c FILE] [--json] COMMAND [ARGS]\n       posagent --version | --help\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n`posagent COMMAND --help` for a command's options.\n"

@@ -11,6 +11,7 @@
 #define POSAGENT_CONFIG_H
 
 #include <stddef.h>
+#include "common/err.h"
 
 #define CFG_PATH_MAX 1024
 #define CFG_DEFAULT_PATH "/etc/posagent/posagent.conf"
@@ -56,21 +57,21 @@ void cfg_defaults(struct cfg *c);
 
 /* Loads path (NULL: $POSAGENT_CONFIG, else CFG_DEFAULT_PATH) into *c.
  * Returns 0, or -1 with a message naming the file, line, section or key. */
-int cfg_load(const char *path, struct cfg *c, char *err, size_t errlen);
+PA_MUST_USE int cfg_load(const char *path, struct cfg *c, char *err, size_t errlen);
 
 /* Checks the [hq] and [sync] values a command that talks to HQ relies on:
  * url present and https, ca_file readable, token_file present and not
  * readable or writable by others, client_cert/key together, batch_size 1..500,
  * long_poll 0..60. Returns 0 or -1 with a message naming the key. */
-int cfg_check_hq(const struct cfg *c, char *err, size_t errlen);
+PA_MUST_USE int cfg_check_hq(const struct cfg *c, char *err, size_t errlen);
 
 /* The part of cfg_check_hq that reads no file but the client certificate:
  * values held back by cfg_load, url, ranges. doctor reports the CA and
  * token files on lines of their own. */
-int cfg_check_values(const struct cfg *c, char *err, size_t errlen);
+PA_MUST_USE int cfg_check_values(const struct cfg *c, char *err, size_t errlen);
 
 /* Reads the bearer token from c->token_file into tok (trailing newline
  * stripped). Returns 0 or -1 with a message that never contains the token. */
-int cfg_read_token(const struct cfg *c, char *tok, size_t toklen, char *err, size_t errlen);
+PA_MUST_USE int cfg_read_token(const struct cfg *c, char *tok, size_t toklen, char *err, size_t errlen);
 
 #endif

@@ -5,7 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/fold.h"
 #include "common/record.h"
+#include "common/search.h"
 #include "common/update.h"
 #include "common/util.h"
 #include "common/validate.h"
@@ -64,13 +66,18 @@ void cust_search_name(const cJSON *rec, char *out, size_t n)
 {
 	const char *parts[3] = {str(rec, "first_name"), str(rec, "last_name"), str(rec, "organization_name")};
 	size_t used = 0;
+	int w;
 
 	out[0] = '\0';
 	for (int i = 0; i < 3; i++) {
 		if (!parts[i] || !*parts[i])
 			continue;
-		int w = snprintf(out + used, n - used, "%s%s", used ? " " : "", parts[i]);
-		if (w < 0 || (size_t)w >= n - used)
+		if (used + 1 < n) { /* a space before each: " ana silva" */
+			out[used++] = ' ';
+			out[used] = '\0';
+		}
+		w = fold_text(parts[i], out + used, n - used);
+		if (w < 0)
 			break;
 		used += (size_t)w;
 	}
@@ -388,8 +395,10 @@ int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out,
 			goto cleanup;
 		}
 		sqlite3_bind_text(s, 1, given_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			have = sqlite3_column_int64(s, 0);
+		switch (store_step(st, s, "find customer", e)) {
+		case 1: have = sqlite3_column_int64(s, 0); break;
+		case -1: rc = e->status; goto cleanup;
+		}
 		sqlite3_finalize(s);
 		s = NULL;
 		if (have) {
@@ -539,7 +548,8 @@ int cust_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 	if ((rc = store_begin(st, true, e)))
 		return rc;
 	if ((rc = cust_resolve(st, ref, &id, e)) || (rc = cust_state(st, id, state, sizeof(state), &batch, e)) ||
-	    (rc = upd_in_place(st, state, batch, &in_place, e)) || (rc = cust_record(st, id, &rec, e)))
+	    (rc = upd_in_place(st, UPD_CUSTOMER, id, state, batch, &in_place, e)) ||
+	    (rc = cust_record(st, id, &rec, e)))
 		goto cleanup;
 	if (!in_place && cJSON_GetObjectItemCaseSensitive(changes, "kind")) {
 		rc = err_set(e, EX_DATAERR, "invalid_record", "kind",
@@ -644,80 +654,9 @@ int cust_list(struct store *st, const char *state, int limit, cJSON **out, struc
 	return rc;
 }
 
-/* True when text looks like a phone number: digits and " +-()" only,
- * with at least one digit. */
-static bool phone_like(const char *text)
-{
-	bool digit = false;
-
-	for (const char *p = text; *p; p++) {
-		if (*p >= '0' && *p <= '9')
-			digit = true;
-		else if (!strchr(" +-()", *p))
-			return false;
-	}
-	return digit;
-}
-
-/* Quotes text as one FTS5 string: "..." with " doubled. */
-static int fts_quote(const char *text, char *out, size_t n, bool prefix)
-{
-	size_t j = 0;
-
-	if (n < 4)
-		return -1;
-	out[j++] = '"';
-	for (const char *p = text; *p; p++) {
-		if (j + 4 >= n)
-			return -1;
-		if (*p == '"')
-			out[j++] = '"';
-		out[j++] = *p;
-	}
-	out[j++] = '"';
-	if (prefix)
-		out[j++] = '*';
-	out[j] = '\0';
-	return 0;
-}
-
 int cust_search(struct store *st, const char *text, int limit, cJSON **out, struct pa_err *e)
 {
-	char q[512], digits[256];
-	const char *needle = text;
-	sqlite3_stmt *s = NULL;
-	int rc;
-	size_t cps;
-
-	*out = NULL;
-	while (*needle == ' ')
-		needle++;
-	if (phone_like(needle) && val_phone_digits(needle, digits, sizeof(digits)) > 0)
-		needle = digits;
-	if (!val_text(needle, 200, false))
-		return err_set(e, EX_DATAERR, "invalid_text", "text",
-		               "search text must be 1 to 200 characters of valid UTF-8 without control characters");
-	cps = val_utf8_len(needle);
-	if (cps >= 3) {
-		if (fts_quote(needle, q, sizeof(q), false))
-			return err_set(e, EX_DATAERR, "invalid_text", "text", "search text too long");
-		s = store_prepare(st, "SELECT " CUST_COLS " FROM customer WHERE id IN"
-		                      " (SELECT rowid FROM customer_tri WHERE customer_tri MATCH ?1"
-		                      "  ORDER BY rowid DESC LIMIT ?2) ORDER BY id DESC", e);
-	} else {
-		if (fts_quote(needle, q, sizeof(q), true))
-			return err_set(e, EX_DATAERR, "invalid_text", "text", "search text too long");
-		s = store_prepare(st, "SELECT " CUST_COLS " FROM customer WHERE id IN"
-		                      " (SELECT rowid FROM customer_word WHERE customer_word MATCH ?1"
-		                      "  ORDER BY rowid DESC LIMIT ?2) ORDER BY id DESC", e);
-	}
-	if (!s)
-		return e->status;
-	sqlite3_bind_text(s, 1, q, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, limit);
-	rc = collect(st, s, out, e);
-	sqlite3_finalize(s);
-	return rc;
+	return search_customers(st, text, limit, out, e);
 }
 
 /* Binds the address fields of rec to s at ?3..?10: purpose, primary,
@@ -737,20 +676,23 @@ static int addr_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
 {
 	sqlite3_stmt *s = store_prepare(st, "SELECT " ADDR_COLS " FROM address a JOIN customer c"
 	                                    " ON c.id = a.customer_id WHERE a.id = ?1", e);
-	int rc = 0;
+	int rc = 0, step;
 
 	*out = NULL;
 	if (!s)
 		return e->status;
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
 		*out = addr_doc(s);
 		if ((rc = upd_decorate(st, UPD_ADDRESS, id, *out, e))) {
 			cJSON_Delete(*out);
 			*out = NULL;
 		}
-	} else
+	} else if (step == SQLITE_DONE)
 		rc = err_set(e, EX_DATAERR, "unknown_address", "address", "no such address");
+	else /* a failed read is no "not found" (it was 65; an I/O error is 74) */
+		rc = store_fail(st, e, "read address");
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -808,7 +750,7 @@ int addr_add(struct store *st, const char *ref, const cJSON *fields, cJSON **out
 		goto cleanup;
 	}
 	id = sqlite3_last_insert_rowid(st->db);
-	if ((rc = demote(st, id, e)) || (rc = store_commit(st, e)))
+	if ((rc = demote(st, id, e)) || (rc = search_index_address(st, id, e)) || (rc = store_commit(st, e)))
 		goto cleanup;
 	rc = addr_get(st, id, out, e);
 cleanup:
@@ -858,6 +800,8 @@ static int write_addr(struct store *st, int64_t id, const cJSON *rec, struct pa_
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, e, "update address");
 	sqlite3_finalize(s);
+	if (!rc)
+		rc = search_index_address(st, id, e);
 	return rc ? rc : demote(st, id, e);
 }
 
@@ -902,7 +846,8 @@ int addr_edit(struct store *st, const char *ref, const cJSON *changes, cJSON **o
 	if ((rc = store_begin(st, true, e)))
 		return rc;
 	if ((rc = addr_find(st, ref, &id, &cid, state, sizeof(state), &batch, e)) ||
-	    (rc = upd_in_place(st, state, batch, &in_place, e)) || (rc = addr_record(st, id, &rec, e)))
+	    (rc = upd_in_place(st, UPD_ADDRESS, id, state, batch, &in_place, e)) ||
+	    (rc = addr_record(st, id, &rec, e)))
 		goto cleanup;
 	before = cJSON_Duplicate(rec, 1);
 	apply_changes(rec, changes);

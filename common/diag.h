@@ -44,7 +44,7 @@ struct diag_counts {
 /* Counts every kind by state. The state that holds most records (synced,
  * uploaded) is the table's total less the others, so only the small
  * states' index ranges are walked. Returns 0 or a status with *e. */
-int diag_count(struct store *st, struct diag_counts *c, struct pa_err *e);
+PA_MUST_USE int diag_count(struct store *st, struct diag_counts *c, struct pa_err *e);
 
 /* The oldest record waiting for HQ: customers pending or uploaded (waiting
  * for an account), addresses and transactions pending. Rejected records
@@ -60,7 +60,7 @@ struct diag_waiting {
 };
 
 /* Fills *w. Returns 0 or a status with *e. */
-int diag_oldest_waiting(struct store *st, struct diag_waiting *w, struct pa_err *e);
+PA_MUST_USE int diag_oldest_waiting(struct store *st, struct diag_waiting *w, struct pa_err *e);
 
 /* A record HQ rejected, waiting for a person. */
 struct diag_rejected {
@@ -75,7 +75,7 @@ struct diag_rejected {
  * then addresses, then transactions), until it returns non-zero or
  * max records were given; *total gets how many are rejected in all.
  * Returns 0 or a status with *e. */
-int diag_rejected(struct store *st, size_t max, int (*each)(void *ctx, const struct diag_rejected *r),
+PA_MUST_USE int diag_rejected(struct store *st, size_t max, int (*each)(void *ctx, const struct diag_rejected *r),
                   void *ctx, int64_t *total, struct pa_err *e);
 
 /* A business date with transactions here and no posted statement. */
@@ -91,7 +91,7 @@ struct diag_date {
 /* Calls each() for every open business date, oldest first, until it
  * returns non-zero or max were given; *total gets how many are open.
  * Returns 0 or a status with *e. */
-int diag_open_dates(struct store *st, size_t max, int (*each)(void *ctx, const struct diag_date *d), void *ctx,
+PA_MUST_USE int diag_open_dates(struct store *st, size_t max, int (*each)(void *ctx, const struct diag_date *d), void *ctx,
                     int64_t *total, struct pa_err *e);
 
 /* Upload batches HQ answered 400 (it could not read them): they are kept
@@ -103,7 +103,7 @@ struct diag_flagged {
 };
 
 /* Calls each() for every flagged batch; *total gets how many. */
-int diag_flagged(struct store *st, int (*each)(void *ctx, const struct diag_flagged *f), void *ctx,
+PA_MUST_USE int diag_flagged(struct store *st, int (*each)(void *ctx, const struct diag_flagged *f), void *ctx,
                  int64_t *total, struct pa_err *e);
 
 /* Sync bookkeeping, as the sync engine wrote it ("" when never). */
@@ -116,7 +116,7 @@ struct diag_meta {
 };
 
 /* Reads the sync bookkeeping. Returns 0 or a status with *e. */
-int diag_meta(struct store *st, struct diag_meta *m, struct pa_err *e);
+PA_MUST_USE int diag_meta(struct store *st, struct diag_meta *m, struct pa_err *e);
 
 /* A span of seconds for a person: "45 s", "12 min", "3 h 05 min",
  * "2 d 04 h". Negative spans are written as 0 s. */
@@ -126,30 +126,30 @@ void diag_span(int64_t secs, char *out, size_t outlen);
 
 /* Splits an https:// URL into host (brackets of an IPv6 literal removed)
  * and port (default "443"). Returns 0, or -1 with a message in err. */
-int diag_url_host(const char *url, char *host, size_t hostlen, char *port, size_t portlen, char *err,
+PA_MUST_USE int diag_url_host(const char *url, char *host, size_t hostlen, char *port, size_t portlen, char *err,
                   size_t errlen);
 
 /* Resolves host:port (TCP) within timeout_ms. Fills out[0..*n) (at most
  * max) with the addresses as text ("192.0.2.1", "2001:db8::1"). Returns 0,
  * or -1 with a message (name unknown, timed out, ...) in err. */
-int diag_resolve(const char *host, const char *port, int timeout_ms, char out[][64], size_t max, size_t *n,
+PA_MUST_USE int diag_resolve(const char *host, const char *port, int timeout_ms, char out[][64], size_t max, size_t *n,
                  char *err, size_t errlen);
 
 /* Opens a TCP connection to port on each of addrs[0..n) (numeric, as
  * diag_resolve gives them) in turn until one answers, all within
  * timeout_ms, and closes it. *used gets the index of the address that
  * answered. Returns 0, or -1 with a message (refused, timed out, ...). */
-int diag_tcp_connect(const char addrs[][64], size_t n, const char *port, int timeout_ms, size_t *used, char *err,
+PA_MUST_USE int diag_tcp_connect(const char addrs[][64], size_t n, const char *port, int timeout_ms, size_t *used, char *err,
                      size_t errlen);
 
 /* Reads a CA bundle: a PEM file holding at least one well-formed
  * certificate (base64 that decodes to a DER SEQUENCE). *certs gets how many.
  * Returns 0, or -1 with a message in err. */
-int diag_ca_file(const char *path, int *certs, char *err, size_t errlen);
+PA_MUST_USE int diag_ca_file(const char *path, int *certs, char *err, size_t errlen);
 
 /* The [hq] and [sync] values doctor's config line vouches for: the same
  * rules as cfg_check_hq() except the files (ca_file, token_file), which
  * doctor checks on lines of their own. Returns 0 or -1 with err. */
-int diag_config_values(const struct cfg *c, char *err, size_t errlen);
+PA_MUST_USE int diag_config_values(const struct cfg *c, char *err, size_t errlen);
 
 #endif

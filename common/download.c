@@ -7,6 +7,7 @@
 #include "common/customer.h"
 #include "common/log.h"
 #include "common/record.h"
+#include "common/search.h"
 #include "common/update.h"
 #include "common/util.h"
 #include "common/validate.h"
@@ -65,11 +66,12 @@ static int address_one(struct store *st, int64_t id, const cJSON *a, struct pa_e
 		" ON CONFLICT DO UPDATE SET customer_id = excluded.customer_id, purpose = excluded.purpose,"
 		" is_primary = excluded.is_primary, line1 = excluded.line1, line2 = excluded.line2, city = excluded.city,"
 		" region = excluded.region, postal_code = excluded.postal_code, country = excluded.country, removed = 0,"
-		" updated_at = unixepoch() WHERE address.batch_id IS NULL", e);
+		" updated_at = unixepoch() WHERE address.batch_id IS NULL RETURNING id", e);
 	const char *async_id = str(a, "async_id"), *address_id = str(a, "address_id");
 	char now[21];
 	bool changed = false;
-	int rc = 0;
+	int64_t row = 0;
+	int rc = 0, step;
 
 	if (!s)
 		return e->status;
@@ -82,9 +84,15 @@ static int address_one(struct store *st, int64_t id, const cJSON *a, struct pa_e
 		store_bind_text(s, 5 + i, str(a, f[i]));
 	sqlite3_bind_text(s, 11, now, -1, SQLITE_TRANSIENT);
 	store_bind_text(s, 12, address_id);
-	if (sqlite3_step(s) != SQLITE_DONE)
+	if ((step = sqlite3_step(s)) == SQLITE_ROW) { /* written (not held by a batch) */
+		row = sqlite3_column_int64(s, 0);
+		step = sqlite3_step(s);
+	}
+	if (step != SQLITE_DONE)
 		rc = store_fail(st, e, "apply address");
 	store_release(st, s);
+	if (!rc && row) /* HQ's text folded for search, as an address made here */
+		rc = search_index_address(st, row, e);
 	if (!rc && async_id && address_id)
 		rc = rec_assign_address(st, async_id, address_id, &changed, e);
 	return rc;
@@ -189,18 +197,23 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 			if (!s)
 				return e->status;
 			sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
-			if (sqlite3_step(s) == SQLITE_ROW)
+			if ((rc = store_step(st, s, "find customer", e)) == 1)
 				by_async = sqlite3_column_int64(s, 0);
 			sqlite3_finalize(s);
+			if (rc < 0)
+				return e->status;
 		}
 		s = store_prepare(st, "SELECT id FROM customer WHERE account = ?1", e);
 		if (!s)
 			return e->status;
 		sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
+		if ((rc = store_step(st, s, "find customer", e)) == 1)
 			by_account = sqlite3_column_int64(s, 0);
 		sqlite3_finalize(s);
 		s = NULL;
+		if (rc < 0)
+			return e->status;
+		rc = 0;
 		/* Two rows for one customer (cached by account, made by async id):
 		 * fold the cached one into the other. */
 		if (by_async && by_account && (rc = rec_fold_customer(st, by_account, by_async, e)))

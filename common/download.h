@@ -27,11 +27,11 @@ struct down_outcome {
 
 /* Fetches and applies one page; wait is the long poll in seconds (0: none).
  * Returns 0 (see o->ok), or a status for a local failure with *e. */
-int down_page(struct store *st, struct hq_client *hq, const struct cfg *cfg, long wait,
+PA_MUST_USE int down_page(struct store *st, struct hq_client *hq, const struct cfg *cfg, long wait,
               struct down_outcome *o, struct pa_err *e);
 
 /* Applies a changes document (the body of a changes reply) that was asked
  * after cursor `after` (NULL or "" for the start). Exposed for tests. */
-int down_apply(struct store *st, const char *after, const cJSON *doc, struct down_outcome *o, struct pa_err *e);
+PA_MUST_USE int down_apply(struct store *st, const char *after, const cJSON *doc, struct down_outcome *o, struct pa_err *e);
 
 #endif

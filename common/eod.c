@@ -128,6 +128,12 @@ static int gate_network(struct store *st, const struct eod_net *net, bool *up_ba
 		*up_bad = *up_bad || net->up_failed;
 		*down_bad = net->down_failed;
 	}
+	if (net && net->own_only) {
+		*up_bad = net->up_failed;
+		*down_bad = net->down_failed;
+		util_copy(why, whylen, net->last_error);
+		return 0;
+	}
 	util_copy(why, whylen, net && net->last_error[0] && (net->up_failed || net->down_failed) ? net->last_error : last);
 	return 0;
 }
@@ -687,6 +693,24 @@ static int all_synced(struct store *st, const cJSON *ids, bool *yes, struct pa_e
 	return rc;
 }
 
+void eod_read_reply(const struct eod_stmt *s, const struct hq_response *r, struct eod_post_outcome *o)
+{
+	if (r->status == 201 || r->status == 200) {
+		cJSON *doc = r->body ? cJSON_Parse(r->body) : NULL;
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "posting_id");
+		if (cJSON_IsString(p) && p->valuestring[0] && strlen(p->valuestring) < sizeof(o->posting_id)) {
+			o->result = EOD_POSTED;
+			util_copy(o->posting_id, sizeof(o->posting_id), p->valuestring);
+		} else {
+			o->result = EOD_RETRY;
+			snprintf(o->error, sizeof(o->error), "HQ's reply to the statement has no posting_id; will resend");
+		}
+		cJSON_Delete(doc);
+	} else {
+		classify(s, r, o);
+	}
+}
+
 int eod_post(struct store *st, struct hq_client *hq, const struct cfg *cfg, struct eod_stmt *s,
              struct eod_post_outcome *o, struct pa_err *e)
 {
@@ -703,20 +727,7 @@ int eod_post(struct store *st, struct hq_client *hq, const struct cfg *cfg, stru
 	o->status = r.status;
 	o->retry_after = r.retry_after;
 	o->replayed = r.replayed != 0;
-	if (r.status == 201 || r.status == 200) {
-		cJSON *doc = r.body ? cJSON_Parse(r.body) : NULL;
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "posting_id");
-		if (cJSON_IsString(p) && p->valuestring[0] && strlen(p->valuestring) < sizeof(o->posting_id)) {
-			o->result = EOD_POSTED;
-			util_copy(o->posting_id, sizeof(o->posting_id), p->valuestring);
-		} else {
-			o->result = EOD_RETRY;
-			snprintf(o->error, sizeof(o->error), "HQ's reply to the statement has no posting_id; will resend");
-		}
-		cJSON_Delete(doc);
-	} else {
-		classify(s, &r, o);
-	}
+	eod_read_reply(s, &r, o);
 	switch (o->result) {
 	case EOD_POSTED:
 		if ((rc = record(st, s->date, "posted", o->posting_id, NULL, NULL, e)))

@@ -62,6 +62,8 @@ struct eod_net {
 	bool up_failed;         /* this run's last upload attempt gave up */
 	bool down_failed;       /* this run's last download attempt gave up */
 	char last_error[320];   /* the failure to show ("" when none) */
+	bool own_only;          /* only this run's attempts count, never an
+	                           older failure in the bookkeeping (eod) */
 };
 
 /* The gate of one business date, read in one read transaction. */
@@ -88,11 +90,11 @@ struct eod_gate {
 /* Finds the oldest open business date (a transaction here, no posted
  * statement) into date; *found false when none is open. Walks the
  * distinct dates by index seeks, so a year of history stays fast. */
-int eod_oldest_open(struct store *st, char date[EOD_DATE_LEN + 1], bool *found, struct pa_err *e);
+PA_MUST_USE int eod_oldest_open(struct store *st, char date[EOD_DATE_LEN + 1], bool *found, struct pa_err *e);
 
 /* Reads the gate of date into *g (free with eod_gate_free). net may be
  * NULL (local only: the bookkeeping alone decides hq_unreachable). */
-int eod_gate(struct store *st, const char *date, const struct eod_net *net, struct eod_gate *g,
+PA_MUST_USE int eod_gate(struct store *st, const char *date, const struct eod_net *net, struct eod_gate *g,
              struct pa_err *e);
 void eod_gate_free(struct eod_gate *g); /* frees g's blocks; g may be read again */
 
@@ -118,7 +120,7 @@ struct eod_stmt {
  * the signed total_minor and the sum of amount_minor per tender type (SQL
  * sums; integers printed as plain digits). *body is malloc'd. Exposed for
  * tests; eod_freeze is what commands call. */
-int eod_build(struct store *st, const char *date, const char *statement_id, char **body, size_t *len,
+PA_MUST_USE int eod_build(struct store *st, const char *date, const char *statement_id, char **body, size_t *len,
               int64_t *count, struct pa_err *e);
 
 /* Freezes the statement of date: in one BEGIN IMMEDIATE transaction,
@@ -128,10 +130,10 @@ int eod_build(struct store *st, const char *date, const char *statement_id, char
  * builds the body and inserts it with a fresh statement id and key in
  * state frozen. From its commit the date is closed to txn_record. Fills
  * *s (free with eod_stmt_free). */
-int eod_freeze(struct store *st, const char *date, struct eod_stmt *s, struct pa_err *e);
+PA_MUST_USE int eod_freeze(struct store *st, const char *date, struct eod_stmt *s, struct pa_err *e);
 
 /* Loads the stored statement of date; EX_DATAERR "no_statement" when none. */
-int eod_load(struct store *st, const char *date, struct eod_stmt *s, struct pa_err *e);
+PA_MUST_USE int eod_load(struct store *st, const char *date, struct eod_stmt *s, struct pa_err *e);
 void eod_stmt_free(struct eod_stmt *s); /* frees the body; safe on a zeroed or freed *s */
 
 /* What one POST of the statement came to. */
@@ -157,6 +159,11 @@ struct eod_post_outcome {
 	bool all_synced_here;     /* EOD_UNSYNCED: every record HQ named is synced here */
 };
 
+/* Reads HQ's reply r to the POST of *s into *o (result, posting id, code,
+ * message, the ids HQ named): no store, no network; eod_post acts on it.
+ * Exposed for the fuzz harness (tests/fuzz). */
+void eod_read_reply(const struct eod_stmt *s, const struct hq_response *r, struct eod_post_outcome *o);
+
 /* POSTs the stored body of *s under its key and records HQ's answer:
  * 201 -> state posted with the posting id; 409 already_posted and 422 ->
  * state refused with the code and a message naming both statement ids;
@@ -165,7 +172,7 @@ struct eod_post_outcome {
  * again; HQ answers duplicate for any it does hold). Other answers change
  * nothing but the statement's last code. Returns 0 with *o filled, or a
  * status for a local failure. */
-int eod_post(struct store *st, struct hq_client *hq, const struct cfg *cfg, struct eod_stmt *s,
+PA_MUST_USE int eod_post(struct store *st, struct hq_client *hq, const struct cfg *cfg, struct eod_stmt *s,
              struct eod_post_outcome *o, struct pa_err *e);
 
 /* AGENT.md's reason value: "waiting_for_upload", ... */

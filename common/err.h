@@ -18,6 +18,10 @@ struct pa_err {
 	char message[512]; /* one line for a person */
 };
 
+/* On every function that returns a status (0 or an exit status, or -1):
+ * the caller must look at it (gcc warns even through a (void) cast). */
+#define PA_MUST_USE __attribute__((warn_unused_result))
+
 /* Fills *e (when not NULL) and returns status. */
 int err_set(struct pa_err *e, int status, const char *code, const char *field,
             const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -37,6 +37,9 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "common/log.h"
+#include "common/util.h"
+
 #ifndef POSAGENT_VERSION
 #define POSAGENT_VERSION "0"
 #endif
@@ -774,6 +777,7 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 	CURLcode code;
 	long status = 0;
 	int rc = -1, tried = 0;
+	double t0 = util_mono();
 
 	if (c->stop && *c->stop) {
 		fmt(r->error, sizeof r->error, "interrupted");
@@ -841,6 +845,13 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 		c->buf[0] = '\0';
 		c->cap = 1;
 	}
+	if (status >= 200 && status < 300 && util_json_has_nul(c->buf, c->len)) {
+		/* cJSON would cut a text at its NUL: a result's code, a cached
+		 * customer's name, a posting id would be stored short. Taken as
+		 * no usable reply: the same request is made again later. */
+		fmt(r->error, sizeof r->error, "HQ's reply (HTTP %ld) holds a NUL character in a text; not used", status);
+		goto cleanup;
+	}
 	r->body = c->buf;
 	r->body_len = c->len;
 	c->buf = NULL; /* the response owns it now */
@@ -858,6 +869,8 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 		read_cert_expiry(c, r);
 	rc = 0;
 cleanup:
+	/* --verbose: method, path (no query: it may hold a cursor), status, time */
+	log_request(body ? "POST" : "GET", path, rc == 0 ? r->status : 0, (util_mono() - t0) * 1000.0, r->error);
 	if (tried && !c->stopped) /* metrics: a request HQ may have seen */
 		met_count_request(rc == 0 ? status : 0);
 	if (rc != 0) {

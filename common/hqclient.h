@@ -20,6 +20,7 @@
 #ifndef POSAGENT_HQCLIENT_H
 #define POSAGENT_HQCLIENT_H
 
+#include "common/err.h"
 #include <stddef.h>
 #include <time.h>
 #include <signal.h>
@@ -53,7 +54,7 @@ struct hq_response {
  * the token, loads libcurl. stop, when not NULL, is polled during
  * transfers: a non-zero value aborts the transfer within ~250 ms.
  * Returns 0, or -1 with a message in err (never containing the token). */
-int hq_client_new(const struct cfg *cfg, volatile sig_atomic_t *stop,
+PA_MUST_USE int hq_client_new(const struct cfg *cfg, volatile sig_atomic_t *stop,
                   struct hq_client **out, char *err, size_t errlen);
 
 /* Ask for the server certificate's expiry in later responses (doctor). */
@@ -91,6 +92,6 @@ time_t hq_parse_cert_date(const char *s);
 /* Compresses in[0..len) to a gzip stream (RFC 1952) in a new buffer *out
  * of *outlen bytes (free with free()). Returns 0, or -1 (out of memory,
  * or len too large) with *out NULL. */
-int hq_gzip(const char *in, size_t len, char **out, size_t *outlen);
+PA_MUST_USE int hq_gzip(const char *in, size_t len, char **out, size_t *outlen);
 
 #endif

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 #include "common/util.h"
 
 static int verbose = 2; /* 0 quiet, 1 warnings, 2 everything */
+static int requests;    /* log every HQ request */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int journal = -1; /* -1 not known yet, 0 a terminal or file, 1 the journal */
 
@@ -99,4 +101,35 @@ void log_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	emit(LOG_PRIO_ERR, "error", fmt, ap);
 	va_end(ap);
+}
+
+void log_set_requests(int on)
+{
+	requests = on;
+}
+
+/* Calls emit() with a va_list made here. */
+static void emit_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void emit_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(LOG_PRIO_INFO, "info", fmt, ap);
+	va_end(ap);
+}
+
+void log_request(const char *method, const char *path, long status, double ms, const char *error)
+{
+	int plen;
+
+	if (!requests)
+		return;
+	plen = (int)strcspn(path, "?"); /* the path only: a query may hold a cursor */
+	if (plen > 300)
+		plen = 300;
+	if (status > 0)
+		emit_info("HQ %s %.*s -> %ld in %.0f ms", method, plen, path, status, ms);
+	else
+		emit_info("HQ %s %.*s -> failed in %.0f ms: %.200s", method, plen, path, ms, error ? error : "no reply");
 }

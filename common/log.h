@@ -26,6 +26,15 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (the CLI's sync prints one summary line unless --verbose). */
 void log_set_verbose(int level);
 
+/* --verbose of sync and eod: on, every HQ request is logged as one line
+ * "HQ METHOD PATH -> STATUS in N ms" (or "-> failed: why"), never a body,
+ * a header or the token. Off by default. */
+void log_set_requests(int on);
+
+/* One request line, when log_set_requests(1) was called. status 0: no
+ * reply (error says why). */
+void log_request(const char *method, const char *path, long status, double ms, const char *error);
+
 /* True when stderr is systemd's journal stream ($JOURNAL_STREAM). */
 bool log_to_journal(void);
 

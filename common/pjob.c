@@ -66,10 +66,12 @@ static void note_ok(struct store *st)
 	struct pa_err e;
 	char v[32];
 
-	if (store_meta_get(st, "next_retry", v, sizeof(v), &e) == 0 && v[0])
-		store_meta_set(st, "next_retry", "", &e);
-	if (store_meta_get(st, "consecutive_failures", v, sizeof(v), &e) == 0 && v[0] && strcmp(v, "0") != 0)
-		store_meta_set(st, "consecutive_failures", "0", &e);
+	if (store_meta_get(st, "next_retry", v, sizeof(v), &e) == 0 && v[0] &&
+	    store_meta_set(st, "next_retry", "", &e) != 0)
+		log_warn("cannot clear the next retry time: %s", e.message); /* status shows a stale time */
+	if (store_meta_get(st, "consecutive_failures", v, sizeof(v), &e) == 0 && v[0] && strcmp(v, "0") != 0 &&
+	    store_meta_set(st, "consecutive_failures", "0", &e) != 0)
+		log_warn("cannot clear the failure count: %s", e.message);
 }
 
 /* After a failure: decides whether to try again and waits. upload: the

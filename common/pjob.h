@@ -47,7 +47,7 @@ void pjob_init(struct pjob *j, struct store *st, struct hq_client *hq, const str
 /* Uploads until nothing can go, HQ fails past the rules, or *stop.
  * Takes the upload lock (wait_lock: block for it; else skip when another
  * process holds it). Returns 0 or a local failure status with *e. */
-int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e);
+PA_MUST_USE int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e);
 
 /* Downloads pages until HQ has no more (wait: long poll seconds for the
  * first page), HQ fails past the rules, or *stop. With j->wake (the
@@ -57,7 +57,7 @@ int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e);
  * and wakes the uploader (WAKE_HQ), so a fleet's backlogs drain within
  * about PJOB_PROBE_MAX plus what HQ's capacity takes (make fleet). */
 #define PJOB_PROBE_MAX 10
-int pjob_pull(struct pjob *j, long wait, struct pa_err *e);
+PA_MUST_USE int pjob_pull(struct pjob *j, long wait, struct pa_err *e);
 
 /* The delay before try number `failures` (1, 2, ...): full jitter over
  * an exponential ceiling from 1 s, capped at cap seconds. */

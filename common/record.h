@@ -59,50 +59,50 @@ struct rec_ref {
 
 /* HQ answered accepted or duplicate: out of its batch, uploaded (a synced
  * record stays synced), its last error cleared. */
-int rec_accepted(struct store *st, enum rec_kind k, int64_t row, struct pa_err *e);
+PA_MUST_USE int rec_accepted(struct store *st, enum rec_kind k, int64_t row, struct pa_err *e);
 
 /* HQ rejected it for a person: rejected with HQ's code and message (a
  * synced customer stays synced, keeping the code). */
-int rec_rejected(struct store *st, enum rec_kind k, int64_t row, const char *code, const char *msg,
+PA_MUST_USE int rec_rejected(struct store *st, enum rec_kind k, int64_t row, const char *code, const char *msg,
                  struct pa_err *e);
 
 /* HQ answered unknown_customer/unknown_address while what it names is not
  * accepted here: back to pending, out of its batch, the code kept as the
  * reason it waits; no person needed. */
-int rec_deferred(struct store *st, enum rec_kind k, int64_t row, const char *code, const char *msg,
+PA_MUST_USE int rec_deferred(struct store *st, enum rec_kind k, int64_t row, const char *code, const char *msg,
                  struct pa_err *e);
 
 /* Whether a rejection with code of record k/row only means it waits:
  * code is unknown_customer or unknown_address and the customer or an
  * address the record names is neither uploaded nor synced here. */
-int rec_waits(struct store *st, enum rec_kind k, int64_t row, const char *code, bool *waits, struct pa_err *e);
+PA_MUST_USE int rec_waits(struct store *st, enum rec_kind k, int64_t row, const char *code, bool *waits, struct pa_err *e);
 
 /* A person corrected it (edit of a pending or rejected record): pending,
  * last error cleared; a rejected one starts waiting again now. */
-int rec_corrected(struct store *st, enum rec_kind k, int64_t row, struct pa_err *e);
+PA_MUST_USE int rec_corrected(struct store *st, enum rec_kind k, int64_t row, struct pa_err *e);
 
 /* account_assigned: the customer with async_id becomes synced with
  * account; a cached row holding that account is folded into it first.
  * Unknown async ids are ignored. *changed: a row moved. */
-int rec_assign_customer(struct store *st, const char *async_id, const char *account, bool *changed,
+PA_MUST_USE int rec_assign_customer(struct store *st, const char *async_id, const char *account, bool *changed,
                         struct pa_err *e);
 
 /* address_assigned: the address with async_id becomes synced with HQ's
  * address_id. Unknown async ids are ignored. *changed: a row moved. */
-int rec_assign_address(struct store *st, const char *async_id, const char *address_id, bool *changed,
+PA_MUST_USE int rec_assign_address(struct store *st, const char *async_id, const char *address_id, bool *changed,
                        struct pa_err *e);
 
 /* A customer change from HQ for row: synced with account (HQ's record is
  * the authority; its last error cleared). */
-int rec_customer_synced(struct store *st, int64_t row, const char *account, struct pa_err *e);
+PA_MUST_USE int rec_customer_synced(struct store *st, int64_t row, const char *account, struct pa_err *e);
 
 /* A cached customer row `from` (HQ's, by account) is the same customer as
  * row `into`: its addresses and transactions move to `into`, then it goes. */
-int rec_fold_customer(struct store *st, int64_t from, int64_t into, struct pa_err *e);
+PA_MUST_USE int rec_fold_customer(struct store *st, int64_t from, int64_t into, struct pa_err *e);
 
 /* Statement 409 unknown_transactions: the uploaded transaction txn_id of
  * date goes back to pending (HQ does not hold it). *n += 1 when it did. */
-int rec_requeue_txn(struct store *st, const char *txn_id, const char *date, int *n, struct pa_err *e);
+PA_MUST_USE int rec_requeue_txn(struct store *st, const char *txn_id, const char *date, int *n, struct pa_err *e);
 
 /* --- batches --- */
 
@@ -113,22 +113,22 @@ int rec_requeue_txn(struct store *st, const char *txn_id, const char *date, int 
  * transactions, first. Opens its own write transaction. *bid is the
  * oldest open batch if one exists, else the new one, else 0 (nothing to
  * send). */
-int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct pa_err *e);
+PA_MUST_USE int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct pa_err *e);
 
 /* 413: drops batch bid and freezes its members again in two batches of
  * half the size, same order, new ids and keys: *split_done = 1. A batch
  * of one record (far below HQ's limit: halving cannot explain the 413) is
  * left as it is, never rejected: *split_done = 0, the caller flags it and
  * retries with backoff. Own transaction. */
-int rec_split(struct store *st, int64_t bid, int *split_done, struct pa_err *e);
+PA_MUST_USE int rec_split(struct store *st, int64_t bid, int *split_done, struct pa_err *e);
 
 /* Drops batch bid: its members go back to the queue (pending, no batch),
  * the batch and its member rows are deleted. Not an answer from HQ. */
-int rec_batch_release(struct store *st, int64_t bid, struct pa_err *e);
+PA_MUST_USE int rec_batch_release(struct store *st, int64_t bid, struct pa_err *e);
 
 /* The members of batch bid in order (at most REC_MAX_BATCH) into m, and
  * their record ids into rid when not NULL. */
-int rec_batch_members(struct store *st, int64_t bid, struct rec_ref *m, char (*rid)[REC_ID_LEN], int *n,
+PA_MUST_USE int rec_batch_members(struct store *st, int64_t bid, struct rec_ref *m, char (*rid)[REC_ID_LEN], int *n,
                       struct pa_err *e);
 
 /* What applying a batch's results did. */
@@ -143,11 +143,11 @@ struct rec_tally {
  * for member (count, ids in order, known statuses, batch_id) changes
  * nothing and *ok = 0; else each record moves (accepted, rejected or
  * deferred), the batch is deleted, last_upload is stamped and *ok = 1. */
-int rec_apply_reply(struct store *st, int64_t bid, const char *batch_id, const char *reply, struct rec_tally *t,
+PA_MUST_USE int rec_apply_reply(struct store *st, int64_t bid, const char *batch_id, const char *reply, struct rec_tally *t,
                     int *ok, struct pa_err *e);
 
 /* Records waiting to go up (pending, in a batch or not) in *n. */
-int rec_waiting(struct store *st, int64_t *n, struct pa_err *e);
+PA_MUST_USE int rec_waiting(struct store *st, int64_t *n, struct pa_err *e);
 
 /* The HQ-API record of k/row as a batch carries it (references by
  * account / address_id when known, else by async id). NULL with *e. */

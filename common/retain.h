@@ -34,20 +34,20 @@ struct ret_plan {
 /* The database's size in bytes (page_count * page_size), the part of it
  * that is free pages, and its auto_vacuum mode (0 none, 1 full, 2
  * incremental). Returns 0 or a status with *e. */
-int ret_db_size(struct store *st, int64_t *bytes, int64_t *free_bytes, int *auto_vacuum, struct pa_err *e);
+PA_MUST_USE int ret_db_size(struct store *st, int64_t *bytes, int64_t *free_bytes, int *auto_vacuum, struct pa_err *e);
 
 /* Fills *p with what ret_apply would drop now. keep_days 0: nothing. */
-int ret_plan(struct store *st, long keep_days, time_t now, struct ret_plan *p, struct pa_err *e);
+PA_MUST_USE int ret_plan(struct store *st, long keep_days, time_t now, struct ret_plan *p, struct pa_err *e);
 
 /* Drops what ret_plan names, one date per write transaction (the till's
  * writes wait at most one date's delete), until done or *stop; then gives
  * the free pages back (incremental vacuum). *done gets what was dropped. */
-int ret_apply(struct store *st, long keep_days, time_t now, volatile sig_atomic_t *stop, struct ret_plan *done,
+PA_MUST_USE int ret_apply(struct store *st, long keep_days, time_t now, volatile sig_atomic_t *stop, struct ret_plan *done,
               struct pa_err *e);
 
 /* Sets auto_vacuum=INCREMENTAL on a database without it (VACUUM: the
  * whole file is rewritten, so it needs as much free disk as the database
  * and blocks writers meanwhile). *converted gets whether it did. */
-int ret_vacuum_setup(struct store *st, bool *converted, struct pa_err *e);
+PA_MUST_USE int ret_vacuum_setup(struct store *st, bool *converted, struct pa_err *e);
 
 #endif

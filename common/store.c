@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fold.h"
 #include "common/record.h"
+#include "common/restore.h"
 #include "common/util.h"
 
 /*
@@ -207,6 +209,92 @@ static const char *const migrations[] = {
 	" kind TEXT NOT NULL, row INTEGER NOT NULL, fields TEXT NOT NULL,"
 	" PRIMARY KEY (kind, row)) WITHOUT ROWID;"
 	"ALTER TABLE customer ADD COLUMN version INTEGER;",   /* of HQ's last customer change applied */
+
+	/* 3 -> 4: issue 13, accent-folded search over names, contacts and addresses */
+	/* search_name and address.search_text hold text folded by common/fold
+	 * (the code writes them; fold() here only for the rows already there);
+	 * search_name starts with a space, so that " silv" in the trigram
+	 * index is a name word starting with "silv" (the best-match tier);
+	 * customer.address_text is every address's text, kept by the triggers
+	 * below (an address written without search_text is indexed as it is).
+	 * Both FTS tables are made anew from the rows. */
+	"ALTER TABLE customer ADD COLUMN address_text TEXT;"
+	"ALTER TABLE address ADD COLUMN search_text TEXT;"
+	"DROP TRIGGER customer_ai;"
+	"DROP TRIGGER customer_au;"
+	"DROP TABLE customer_tri;"
+	"DROP TABLE customer_word;"
+	"UPDATE customer SET search_name = ' ' || fold(search_name) WHERE search_name <> '';"
+	"UPDATE address SET search_text = fold(coalesce(line1, '') || ' ' || coalesce(city, '') || ' '"
+	" || coalesce(postal_code, ''));"
+	"UPDATE customer SET address_text = (SELECT group_concat(a.search_text, ' ') FROM address a"
+	" WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id IN (SELECT customer_id FROM address);"
+	"CREATE VIRTUAL TABLE customer_tri USING fts5(search_name, email, phone_digits, local_number,"
+	" account, address_text, content='customer', content_rowid='id', tokenize='trigram');"
+	"CREATE VIRTUAL TABLE customer_word USING fts5(search_name, email, phone, local_number,"
+	" account, address_text, content='customer', content_rowid='id', prefix='1 2', detail='full');"
+	"INSERT INTO customer_tri(customer_tri) VALUES ('rebuild');"
+	"INSERT INTO customer_word(customer_word) VALUES ('rebuild');"
+	"CREATE TRIGGER customer_ai AFTER INSERT ON customer BEGIN"
+	" INSERT INTO customer_tri(rowid, search_name, email, phone_digits, local_number, account, address_text)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone_digits, new.local_number, new.account,"
+	"  new.address_text);"
+	" INSERT INTO customer_word(rowid, search_name, email, phone, local_number, account, address_text)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone, new.local_number, new.account, new.address_text);"
+	"END;"
+	"CREATE TRIGGER customer_au AFTER UPDATE OF search_name, email, phone, phone_digits,"
+	" local_number, account, address_text ON customer BEGIN"
+	" INSERT INTO customer_tri(customer_tri, rowid, search_name, email, phone_digits, local_number, account,"
+	"  address_text) VALUES ('delete', old.id, old.search_name, old.email, old.phone_digits, old.local_number,"
+	"  old.account, old.address_text);"
+	" INSERT INTO customer_word(customer_word, rowid, search_name, email, phone, local_number, account,"
+	"  address_text) VALUES ('delete', old.id, old.search_name, old.email, old.phone, old.local_number,"
+	"  old.account, old.address_text);"
+	" INSERT INTO customer_tri(rowid, search_name, email, phone_digits, local_number, account, address_text)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone_digits, new.local_number, new.account,"
+	"  new.address_text);"
+	" INSERT INTO customer_word(rowid, search_name, email, phone, local_number, account, address_text)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone, new.local_number, new.account, new.address_text);"
+	"END;"
+	"CREATE TRIGGER customer_ad AFTER DELETE ON customer BEGIN"
+	" INSERT INTO customer_tri(customer_tri, rowid, search_name, email, phone_digits, local_number, account,"
+	"  address_text) VALUES ('delete', old.id, old.search_name, old.email, old.phone_digits, old.local_number,"
+	"  old.account, old.address_text);"
+	" INSERT INTO customer_word(customer_word, rowid, search_name, email, phone, local_number, account,"
+	"  address_text) VALUES ('delete', old.id, old.search_name, old.email, old.phone, old.local_number,"
+	"  old.account, old.address_text);"
+	"END;"
+	/* An address's text in its customer's row: the folded search_text, or
+	 * the raw fields when a writer left it NULL. */
+	"CREATE TRIGGER address_search_ai AFTER INSERT ON address BEGIN"
+	" UPDATE customer SET address_text = (SELECT group_concat(coalesce(a.search_text, coalesce(a.line1, '')"
+	"  || ' ' || coalesce(a.city, '') || ' ' || coalesce(a.postal_code, '')), ' ') FROM address a"
+	"  WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id = new.customer_id;"
+	"END;"
+	"CREATE TRIGGER address_search_au AFTER UPDATE OF line1, city, postal_code, search_text, customer_id, removed"
+	" ON address BEGIN"
+	" UPDATE customer SET address_text = (SELECT group_concat(coalesce(a.search_text, coalesce(a.line1, '')"
+	"  || ' ' || coalesce(a.city, '') || ' ' || coalesce(a.postal_code, '')), ' ') FROM address a"
+	"  WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id IN (old.customer_id, new.customer_id);"
+	"END;"
+	"CREATE TRIGGER address_search_ad AFTER DELETE ON address BEGIN"
+	" UPDATE customer SET address_text = (SELECT group_concat(coalesce(a.search_text, coalesce(a.line1, '')"
+	"  || ' ' || coalesce(a.city, '') || ' ' || coalesce(a.postal_code, '')), ' ') FROM address a"
+	"  WHERE a.customer_id = customer.id AND a.removed = 0) WHERE id = old.customer_id;"
+	"END;"
+	/* A writer that changes the fields without search_text: the raw fields
+	 * are indexed until the code folds them again. */
+	"CREATE TRIGGER address_search_stale AFTER UPDATE OF line1, city, postal_code ON address"
+	" WHEN new.search_text IS NOT NULL AND new.search_text IS old.search_text BEGIN"
+	" UPDATE address SET search_text = NULL WHERE id = new.id;"
+	"END;",
+
+	/* 4 -> 5: issue 15, restored copies: records possibly sent */
+	/* maybe_sent: 1 when this row came from a restored backup while not
+	 * known to have reached HQ (common/restore.c): the lost database may
+	 * have sent it, so an edit of it must travel as an update. */
+	("ALTER TABLE customer ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE address ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -221,6 +309,10 @@ int store_fail(struct store *st, struct pa_err *e, const char *what)
 	int rc = st && st->db ? sqlite3_extended_errcode(st->db) : SQLITE_ERROR;
 	const char *msg = st && st->db ? sqlite3_errmsg(st->db) : "no database";
 
+	/* SQLite says "disk I/O error" for a write or a mapping that failed
+	 * for want of space: the system's errno tells. */
+	if (st && st->db && (rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(st->db) == ENOSPC)
+		rc = SQLITE_FULL;
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -293,6 +385,18 @@ void store_release(struct store *st, sqlite3_stmt *s)
 	sqlite3_finalize(s);
 }
 
+int store_step(struct store *st, sqlite3_stmt *s, const char *what, struct pa_err *e)
+{
+	int step = sqlite3_step(s);
+
+	if (step == SQLITE_ROW)
+		return 1;
+	if (step == SQLITE_DONE)
+		return 0;
+	store_fail(st, e, what);
+	return -1;
+}
+
 int store_bind_text(sqlite3_stmt *s, int idx, const char *v)
 {
 	return v ? sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, idx);
@@ -347,8 +451,11 @@ static int user_version(struct store *st, struct pa_err *e)
 }
 
 /* Brings the schema to store_schema_version() inside one write transaction,
- * one migration at a time. Returns 0 or a status. */
-static int migrate(struct store *st, struct pa_err *e)
+ * one migration at a time. A database with no schema at all (a 0-byte
+ * file, say) is made only by init (create): for any other command it is
+ * EX_IOERR saying to run init, as for a missing file, never silently a new
+ * empty register. Returns 0 or a status. */
+static int migrate(struct store *st, bool create, struct pa_err *e)
 {
 	int v, rc;
 	char sql[64];
@@ -358,6 +465,9 @@ static int migrate(struct store *st, struct pa_err *e)
 		return e->status;
 	if (v == N_MIGRATIONS)
 		return 0;
+	if (v == 0 && !create)
+		return err_set(e, EX_IOERR, "database_missing", NULL,
+		               "database %s is empty (no posagent data): run `posagent init` first", st->path);
 	if (v > N_MIGRATIONS)
 		return err_set(e, EX_IOERR, "database_too_new", NULL,
 		               "database %s has schema version %d; this posagent knows up to %d: upgrade posagent",
@@ -368,6 +478,11 @@ static int migrate(struct store *st, struct pa_err *e)
 	if (v < 0) {
 		store_rollback(st);
 		return e->status;
+	}
+	if (v == 0 && !create) {
+		store_rollback(st);
+		return err_set(e, EX_IOERR, "database_missing", NULL,
+		               "database %s is empty (no posagent data): run `posagent init` first", st->path);
 	}
 	for (; v < N_MIGRATIONS; v++) {
 		if ((rc = exec(st, migrations[v], e, "upgrade schema"))) {
@@ -383,6 +498,22 @@ static int migrate(struct store *st, struct pa_err *e)
 	return store_commit(st, e);
 }
 
+/* SQL function fold(text): common/fold's folding, for the migration that
+ * folds the rows already stored. NULL stays NULL. */
+static void sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *in = (const char *)sqlite3_value_text(argv[0]);
+	char out[1024];
+
+	(void)argc;
+	if (!in) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	fold_text(in, out, sizeof(out));
+	sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
 /* Makes an empty database file with mode 0660 (before the umask), so that
  * SQLite's -wal and -shm, which copy the file's mode, are 0660 too. */
 static int create_file(const char *path, struct pa_err *e)
@@ -395,6 +526,32 @@ static int create_file(const char *path, struct pa_err *e)
 	if (fd >= 0)
 		close(fd);
 	return 0;
+}
+
+/* Whether path's write-ahead log was lost: its -shm index says the log
+ * holds committed frames (isInit and mxFrame > 0 in the first header,
+ * either byte order) but path-wal is gone (deleted or never copied along
+ * after a crash). Opening would silently go back to the last checkpoint
+ * and lose acknowledged records. */
+static bool wal_lost(const char *path)
+{
+	char shm[1100], wal[1100];
+	unsigned char h[48];
+	struct stat sb;
+	uint32_t frames;
+	FILE *f;
+	bool lost = false;
+
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &sb) == 0 || errno != ENOENT || !(f = fopen(shm, "rbe")))
+		return false;
+	if (fread(h, 1, sizeof(h), f) == sizeof(h) && h[12] == 1) {
+		memcpy(&frames, h + 16, sizeof(frames)); /* native order, as SQLite writes it */
+		lost = frames > 0;
+	}
+	fclose(f);
+	return lost;
 }
 
 /* The busy handler: waits for another connection's write lock in short
@@ -440,10 +597,23 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 	} else if (!S_ISREG(sb.st_mode)) {
 		rc = err_set(e, EX_IOERR, "database_unreadable", NULL, "database path %s is not a regular file", path);
 		goto cleanup;
+	} else if (sb.st_size == 0 && !create) {
+		/* Left by a crash, a full disk or a `touch`: not a register.
+		 * Refused before SQLite writes its header into it. */
+		rc = err_set(e, EX_IOERR, "database_missing", NULL,
+		             "database %s is empty (0 bytes, no posagent data): run `posagent init` first", path);
+		goto cleanup;
 	} else if ((sb.st_mode & 0222) == 0) {
 		/* Marked read-only: refuse even for root, who could write it. */
 		rc = err_set(e, EX_IOERR, "database_readonly", NULL, "database %s is read-only (mode %04o)", path,
 		             (unsigned)(sb.st_mode & 07777));
+		goto cleanup;
+	}
+	if (wal_lost(path)) {
+		rc = err_set(e, EX_IOERR, "database_unreadable", NULL,
+		             "database %s lost its write-ahead log (%s-wal is missing while %s-shm says it held "
+		             "records): opening it would drop them; restore the latest backup or find the -wal file",
+		             path, path, path);
 		goto cleanup;
 	}
 	st = calloc(1, sizeof(*st));
@@ -476,7 +646,14 @@ int store_open(const char *path, bool create, struct store **out, struct pa_err 
 	     * small whatever the backlog. */
 	    (rc = exec(st, "PRAGMA cache_size=-1024", e, "open database")))
 		goto cleanup;
-	rc = migrate(st, e);
+	if (sqlite3_create_function(st->db, "fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	                            sql_fold, NULL, NULL) != SQLITE_OK) {
+		rc = store_fail(st, e, "open database");
+		goto cleanup;
+	}
+	if ((rc = migrate(st, create, e)))
+		goto cleanup;
+	rc = restore_adopt(st, e);
 cleanup:
 	if (rc) {
 		store_close(st);

@@ -44,7 +44,7 @@ struct store {
  * not a SQLite database is EX_IOERR with a message saying what to do. Sets
  * the pragmas and brings the schema up to store_schema_version() (a newer file
  * than this program knows is EX_IOERR). Returns 0 with *out, or a status. */
-int store_open(const char *path, bool create, struct store **out, struct pa_err *e);
+PA_MUST_USE int store_open(const char *path, bool create, struct store **out, struct pa_err *e);
 
 /* Sets the identity used for numbering and checks (from the config). */
 void store_identity(struct store *st, const char *store_id, const char *reg, const char *currency);
@@ -54,8 +54,8 @@ void store_close(struct store *st);
 /* Transactions: begin (IMMEDIATE when write), commit, rollback.
  * begin/commit return 0 or a status with *e filled (EX_IOERR, EX_TEMPFAIL
  * when the database stayed locked past the busy timeout). */
-int store_begin(struct store *st, bool write, struct pa_err *e);
-int store_commit(struct store *st, struct pa_err *e);
+PA_MUST_USE int store_begin(struct store *st, bool write, struct pa_err *e);
+PA_MUST_USE int store_commit(struct store *st, struct pa_err *e);
 void store_rollback(struct store *st);
 
 /* Prepares sql (a constant) or returns NULL with *e filled. */
@@ -67,13 +67,18 @@ int store_fail(struct store *st, struct pa_err *e, const char *what);
 
 /* Key/value bookkeeping in table meta (cursor, last upload, ...).
  * store_meta_get copies the value into out ("" when absent). */
-int store_meta_get(struct store *st, const char *key, char *out, size_t outlen, struct pa_err *e);
-int store_meta_set(struct store *st, const char *key, const char *value, struct pa_err *e);
+PA_MUST_USE int store_meta_get(struct store *st, const char *key, char *out, size_t outlen, struct pa_err *e);
+PA_MUST_USE int store_meta_set(struct store *st, const char *key, const char *value, struct pa_err *e);
 
 /* Like store_prepare, for statements run often: sql must be a string
  * constant (it is looked up by address); the statement stays prepared for
  * the life of the store. Give it back with store_release, never finalize. */
 sqlite3_stmt *store_stmt(struct store *st, const char *sql, struct pa_err *e);
+
+/* Steps s once: 1 when it gave a row, 0 when it is done, -1 with *e
+ * filled (EX_IOERR, ...) when the step failed: a failed read must never
+ * pass for "not found". */
+PA_MUST_USE int store_step(struct store *st, sqlite3_stmt *s, const char *what, struct pa_err *e);
 
 /* Resets and unbinds a statement from store_stmt (finalizes one that did
  * not fit the cache). NULL is fine. */
@@ -90,15 +95,15 @@ const char *store_col_text(sqlite3_stmt *s, int col);
 /* Releases an open batch: its members go back to the queue (batch_id
  * NULL) and the batch and its member rows are deleted. Call inside a write
  * transaction. Returns 0 or a status. */
-int store_batch_drop(struct store *st, int64_t batch, struct pa_err *e);
+PA_MUST_USE int store_batch_drop(struct store *st, int64_t batch, struct pa_err *e);
 
 /* Runs a constant statement with up to two int64 parameters (?1, ?2) and
  * no result rows. Returns 0 or a status. */
-int store_exec_ii(struct store *st, const char *sql, int64_t a, int64_t b, struct pa_err *e);
+PA_MUST_USE int store_exec_ii(struct store *st, const char *sql, int64_t a, int64_t b, struct pa_err *e);
 
 /* Runs a constant query with up to two int64 parameters and returns the
  * first column of its first row in *out (dflt when there is no row). */
-int store_query_i(struct store *st, const char *sql, int64_t a, int64_t b, int64_t dflt, int64_t *out,
+PA_MUST_USE int store_query_i(struct store *st, const char *sql, int64_t a, int64_t b, int64_t dflt, int64_t *out,
                   struct pa_err *e);
 /* full: PRAGMA synchronous=FULL (the default: each commit durable before
  * it returns); else NORMAL: atomic and in order, durable with the next
@@ -111,7 +116,7 @@ int store_set_durable(struct store *st, bool full, struct pa_err *e);
 /* The upload lock: one process at a time sends batches. wait: block until
  * it is free (or *stop), else EX_TEMPFAIL "busy" at once. An advisory
  * flock on DATABASE-sync.lock, released by the kernel if the process dies. */
-int store_lock_upload(struct store *st, bool wait, struct pa_err *e);
+PA_MUST_USE int store_lock_upload(struct store *st, bool wait, struct pa_err *e);
 void store_unlock_upload(struct store *st);
 
 #endif

@@ -51,7 +51,7 @@ static int resolve_ref(struct store *st, const cJSON *ref, int64_t *cid, struct 
 		"SELECT id FROM customer WHERE account = ?1",
 	};
 	sqlite3_stmt *s;
-	int rc = 0;
+	int rc = 0, step;
 
 	*cid = 0;
 	if (!ref || cJSON_IsNull(ref))
@@ -63,11 +63,14 @@ static int resolve_ref(struct store *st, const cJSON *ref, int64_t *cid, struct 
 		if (!(s = store_prepare(st, sql[i], e)))
 			return e->status;
 		sqlite3_bind_text(s, 1, v->valuestring, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
+		step = sqlite3_step(s);
+		if (step == SQLITE_ROW)
 			*cid = sqlite3_column_int64(s, 0);
-		else
+		else if (step == SQLITE_DONE)
 			rc = err_set(e, EX_DATAERR, "unknown_customer", "customer",
 			             "customer: no customer here has the %s \"%.80s\"", by[i], v->valuestring);
+		else /* a failed read is no "not found" (it was 65; an I/O error is 74) */
+			rc = store_fail(st, e, "find customer");
 		sqlite3_finalize(s);
 		return rc;
 	}
@@ -102,9 +105,14 @@ static int resolve_addr(struct store *st, const cJSON *rec, const char *name, in
 	if (!s)
 		return e->status;
 	sqlite3_bind_text(s, 1, v, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	switch (store_step(st, s, "find address", e)) {
+	case 1:
 		*aid = sqlite3_column_int64(s, 0);
 		owner = sqlite3_column_int64(s, 1);
+		break;
+	case -1:
+		sqlite3_finalize(s);
+		return e->status;
 	}
 	sqlite3_finalize(s);
 	if (!*aid)
@@ -244,6 +252,11 @@ int txn_record(struct store *st, const char *json, size_t len, cJSON **out, bool
 	*created = false;
 	if (len > TXN_MAX_JSON)
 		return err_set(e, EX_DATAERR, "too_large", NULL, "transaction document over %d bytes", TXN_MAX_JSON);
+	if (util_json_has_nul(json, len)) {
+		rc = err_set(e, EX_DATAERR, "invalid_text", NULL,
+		             "a text holds a NUL character (\\u0000 or a NUL byte): it would be cut short");
+		goto cleanup;
+	}
 	rec = util_json_parse(json, len);
 	if (!rec) {
 		rc = err_set(e, EX_DATAERR, "invalid_json", NULL, "not valid JSON (or nested too deep)");
@@ -314,9 +327,14 @@ int txn_record(struct store *st, const char *json, size_t len, cJSON **out, bool
 			goto cleanup;
 		}
 		sqlite3_bind_text(s, 1, txn_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW) {
+		switch (store_step(st, s, "find transaction", e)) {
+		case 1:
 			old = sqlite3_column_int64(s, 0);
 			rejected = sqlite3_column_int64(s, 1);
+			break;
+		case -1:
+			rc = e->status;
+			goto cleanup;
 		}
 		sqlite3_finalize(s);
 		s = NULL;

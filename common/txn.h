@@ -25,17 +25,17 @@
  * the stored one: then the corrected record replaces it (pending again). *out: {"txn_id",
  * "state", "customer": {"async_id", "account"} or null, "warnings": [{"code",
  * "message"}]} (a customer or address the sale names that HQ rejected). */
-int txn_record(struct store *st, const char *json, size_t len, cJSON **out, bool *created,
+PA_MUST_USE int txn_record(struct store *st, const char *json, size_t len, cJSON **out, bool *created,
                struct pa_err *e);
 
 /* One transaction (AGENT.md `txn show`): the HQ-API transaction whose
  * customer, delivery_address and invoice_address are objects with their
  * ids and "state" (or null), plus "state" and "last_error". Unknown
  * txn_id: EX_DATAERR unknown_transaction. */
-int txn_show(struct store *st, const char *txn_id, cJSON **out, struct pa_err *e);
+PA_MUST_USE int txn_show(struct store *st, const char *txn_id, cJSON **out, struct pa_err *e);
 
 /* Transactions newest first as an array of txn_show documents, only of
  * date and in state when not NULL, at most limit. */
-int txn_list(struct store *st, const char *date, const char *state, int limit, cJSON **out, struct pa_err *e);
+PA_MUST_USE int txn_list(struct store *st, const char *date, const char *state, int limit, cJSON **out, struct pa_err *e);
 
 #endif

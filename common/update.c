@@ -29,9 +29,10 @@ static const char *const *fields_of(enum upd_kind k, size_t *n)
 	return addr_fields;
 }
 
-int upd_in_place(struct store *st, const char *state, int64_t batch, bool *in_place, struct pa_err *e)
+int upd_in_place(struct store *st, enum upd_kind k, int64_t row, const char *state, int64_t batch,
+                 bool *in_place, struct pa_err *e)
 {
-	int64_t sent = 0;
+	int64_t sent = 0, maybe_sent = 0;
 	int rc;
 
 	*in_place = false;
@@ -40,6 +41,12 @@ int upd_in_place(struct store *st, const char *state, int64_t batch, bool *in_pl
 		return 0;
 	}
 	if (strcmp(state, "pending") != 0)
+		return 0;
+	if ((rc = store_query_i(st, k == UPD_CUSTOMER ? "SELECT maybe_sent FROM customer WHERE id = ?1"
+	                                              : "SELECT maybe_sent FROM address WHERE id = ?1",
+	                        row, 0, 0, &maybe_sent, e)))
+		return rc;
+	if (maybe_sent)
 		return 0;
 	if (batch != 0) {
 		if ((rc = store_query_i(st, "SELECT sent FROM batch WHERE id = ?1", batch, 0, 0, &sent, e)))

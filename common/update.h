@@ -38,16 +38,19 @@ enum upd_kind { UPD_CUSTOMER, UPD_ADDRESS };
 /* "customer_update" or "address_update". */
 const char *upd_kind_name(enum upd_kind k);
 
-/* Whether a record in state with batch (0: none) is corrected in place:
- * rejected, or pending and in no batch that may have reached HQ (an
- * unsent batch holding it is dropped, to be frozen again). Otherwise HQ
- * holds or may hold it and an edit travels as an update. */
-int upd_in_place(struct store *st, const char *state, int64_t batch, bool *in_place, struct pa_err *e);
+/* Whether record (k, row), in state with batch (0: none), is corrected in
+ * place: rejected, or pending, not possibly sent by a lost database (a
+ * restored copy's maybe_sent, common/restore.h) and in no batch that may
+ * have reached HQ (an unsent batch holding it is dropped, to be frozen
+ * again). Otherwise HQ holds or may hold it and an edit travels as an
+ * update. */
+PA_MUST_USE int upd_in_place(struct store *st, enum upd_kind k, int64_t row, const char *state, int64_t batch,
+                             bool *in_place, struct pa_err *e);
 
 /* Folds the updates of record (k, row) that are in no batch into the
  * record (they are deleted: the row already carries their values), and
  * drops its base when no update remains. */
-int upd_fold(struct store *st, enum upd_kind k, int64_t row, struct pa_err *e);
+PA_MUST_USE int upd_fold(struct store *st, enum upd_kind k, int64_t row, struct pa_err *e);
 
 /* Queues the edit before -> after of record (k, row) of customer cid
  * (HQ-API field names; the caller writes `after` to the row). Only the
@@ -56,30 +59,30 @@ int upd_fold(struct store *st, enum upd_kind k, int64_t row, struct pa_err *e);
  * rejected one first: it goes up again under its update_id, after any
  * newer update); else a new update with a fresh update_id. *queued is
  * false when nothing changed. */
-int upd_queue(struct store *st, enum upd_kind k, int64_t row, int64_t cid, const cJSON *before,
+PA_MUST_USE int upd_queue(struct store *st, enum upd_kind k, int64_t row, int64_t cid, const cJSON *before,
               const cJSON *after, bool *queued, struct pa_err *e);
 
 /* --discard-update: drops the updates of (k, row) in no batch (pending or
  * rejected); *restored gets the fields the row must now show: HQ's values
  * with what still travels on top. EX_DATAERR no_update when there is
  * nothing to discard (or only an update already sent). */
-int upd_discard(struct store *st, enum upd_kind k, int64_t row, cJSON **restored, struct pa_err *e);
+PA_MUST_USE int upd_discard(struct store *st, enum upd_kind k, int64_t row, cJSON **restored, struct pa_err *e);
 
 /* After HQ's values hq of record (k, row) were stored in the row: when
  * updates of it live here, hq becomes the base and *out the fields to show
  * (hq with the updates on top, in order); else the base is dropped and
  * *out is NULL (the row stays HQ's). */
-int upd_overlay(struct store *st, enum upd_kind k, int64_t row, const cJSON *hq, cJSON **out, struct pa_err *e);
+PA_MUST_USE int upd_overlay(struct store *st, enum upd_kind k, int64_t row, const cJSON *hq, cJSON **out, struct pa_err *e);
 
 /* HQ's customer change of version `version` for customer cid was applied:
  * accepted updates of it and of its addresses with a version at most that
  * are done and dropped. */
-int upd_settle(struct store *st, int64_t cid, int64_t version, struct pa_err *e);
+PA_MUST_USE int upd_settle(struct store *st, int64_t cid, int64_t version, struct pa_err *e);
 
 /* Adds "pending_update" (an update HQ has not accepted yet travels) and
  * "update_error" ({"code","message"} of a rejected update, else null) to
  * the document of record (k, row). */
-int upd_decorate(struct store *st, enum upd_kind k, int64_t row, cJSON *doc, struct pa_err *e);
+PA_MUST_USE int upd_decorate(struct store *st, enum upd_kind k, int64_t row, cJSON *doc, struct pa_err *e);
 
 /* Applies an update's fields onto rec (null clears; others replace). */
 void upd_apply_fields(cJSON *rec, const cJSON *fields);
@@ -93,12 +96,12 @@ cJSON *upd_record(struct store *st, int64_t id, struct pa_err *e);
 /* HQ accepted (or answered duplicate for) update row id; version is HQ's
  * customer version after it, or -1 when the answer carried none (then the
  * update is done at once). */
-int upd_accepted(struct store *st, int64_t id, int64_t version, struct pa_err *e);
+PA_MUST_USE int upd_accepted(struct store *st, int64_t id, int64_t version, struct pa_err *e);
 
 /* HQ rejected update row id with code and message. unknown_customer /
  * unknown_address while its record is not accepted here is no rejection:
  * pending again (*deferred true). */
-int upd_rejected(struct store *st, int64_t id, const char *code, const char *message, bool *deferred,
+PA_MUST_USE int upd_rejected(struct store *st, int64_t id, const char *code, const char *message, bool *deferred,
                  struct pa_err *e);
 
 /* A rejected update, for status and doctor. */
@@ -112,7 +115,7 @@ struct upd_rejected_rec {
 
 /* Calls each() for the rejected updates, oldest first, until it returns
  * non-zero or max were given; *total gets how many there are. */
-int upd_list_rejected(struct store *st, size_t max, int (*each)(void *ctx, const struct upd_rejected_rec *r),
+PA_MUST_USE int upd_list_rejected(struct store *st, size_t max, int (*each)(void *ctx, const struct upd_rejected_rec *r),
                       void *ctx, int64_t *total, struct pa_err *e);
 
 #endif

@@ -39,12 +39,12 @@ struct up_outcome {
  * priority_date (may be NULL) puts the customers that transactions of that
  * business date name, and those transactions, first. Fills *o. Returns 0,
  * or a status for a local failure (database) with *e. */
-int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const char *priority_date,
+PA_MUST_USE int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const char *priority_date,
             struct up_outcome *o, struct pa_err *e);
 
 /* Records waiting to go up (pending and not in a batch, or in an open
  * batch) in *n. */
-int up_waiting(struct store *st, int64_t *n, struct pa_err *e);
+PA_MUST_USE int up_waiting(struct store *st, int64_t *n, struct pa_err *e);
 
 /* The HQ-API customer record of row id (what a batch carries). */
 cJSON *up_customer_record(struct store *st, int64_t id, struct pa_err *e);

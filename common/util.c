@@ -133,3 +133,24 @@ cJSON *util_json_parse(const char *buf, size_t len)
 	}
 	return doc;
 }
+
+bool util_json_has_nul(const char *buf, size_t len)
+{
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+		if (ch == '\0')
+			return true;
+		if (!in_str) {
+			in_str = ch == '"';
+		} else if (ch == '"') {
+			in_str = false;
+		} else if (ch == '\\' && i + 1 < len) {
+			if (buf[i + 1] == 'u' && i + 5 < len && memcmp(buf + i + 2, "0000", 4) == 0)
+				return true;
+			i++; /* the escaped character (a quote or backslash is no delimiter) */
+		}
+	}
+	return false;
+}

@@ -4,6 +4,8 @@
 #ifndef POSAGENT_UTIL_H
 #define POSAGENT_UTIL_H
 
+#include "common/err.h"
+#include <stdbool.h>
 #include <stddef.h>
 #include <signal.h>
 #include <time.h>
@@ -12,7 +14,7 @@
 
 /* A random (version 4) UUID, lowercase, into out[UUID_LEN + 1].
  * Returns 0, or -1 when the kernel gives no randomness. */
-int util_uuid(char out[UUID_LEN + 1]);
+PA_MUST_USE int util_uuid(char out[UUID_LEN + 1]);
 
 /* Seconds on CLOCK_MONOTONIC: for backoff, waits and timeouts. */
 double util_mono(void);
@@ -37,5 +39,11 @@ int util_copy(char *dst, size_t n, const char *src);
  * not JSON, nested deeper than cJSON allows, or followed by anything but
  * white space. */
 cJSON *util_json_parse(const char *buf, size_t len);
+
+/* Whether buf (len bytes of JSON text) holds a NUL: a raw NUL byte, or the
+ * escape \u0000 inside a string. cJSON cuts a string at its NUL, so
+ * "Ana\u0000Evil" would be stored, compared and sent as "Ana": callers
+ * refuse such input (65 invalid_text) or such an HQ reply. */
+bool util_json_has_nul(const char *buf, size_t len);
 
 #endif

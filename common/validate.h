@@ -12,6 +12,7 @@
 #ifndef POSAGENT_VALIDATE_H
 #define POSAGENT_VALIDATE_H
 
+#include "common/err.h"
 #include <stddef.h>
 #include <stdbool.h>
 #include <cJSON.h>
@@ -32,19 +33,19 @@ struct val_err {
  * attributes and every string. async_id, when present, must be a UUID
  * (invalid_record otherwise); local_number and created_at, when present,
  * are checked as text. Returns 0 when valid, -1 with *err filled. */
-int val_customer(const cJSON *rec, struct val_err *err);
+PA_MUST_USE int val_customer(const cJSON *rec, struct val_err *err);
 
 /* Address record: purpose, primary, line1, city, postal_code, country,
  * optional line2/region, and a "customer" member that is {"async_id"} or
  * {"account"} when require_customer is true (the CLI adds it later).
  * Returns 0 or -1 with *err. */
-int val_address(const cJSON *rec, bool require_customer, struct val_err *err);
+PA_MUST_USE int val_address(const cJSON *rec, bool require_customer, struct val_err *err);
 
 /* Transaction record: txn_id, kind, business_date, created_at (optional),
  * currency, customer (null, {"async_id"}, {"account"}; the agent also
  * allows {"local_number"} when allow_local_number), lines, tenders,
  * total_minor and their sums. Returns 0 or -1 with *err. */
-int val_transaction(const cJSON *rec, bool allow_local_number, struct val_err *err);
+PA_MUST_USE int val_transaction(const cJSON *rec, bool allow_local_number, struct val_err *err);
 
 /* A string as HQ-API.md wants it: valid UTF-8, no control characters,
  * at most max_cp code points (and at least 1 when !allow_empty). */

@@ -14,6 +14,8 @@
 # Names come from 40 first names x 60 last names (real Portuguese ones, so
 # that trigrams repeat as they do in a real register), emails and phones
 # are distinct per customer (phone digits a bijection of the row number).
+# search_name is the names folded as common/fold does, after a space (these
+# names need only the nine replacements below).
 
 # cust_sql FROM TO STATE: customers FROM..TO (local numbers R01-FROM..),
 # STATE pending (waiting, no account) or synced (account C5000000+N: not a
@@ -51,7 +53,8 @@ SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(h
  lower(fn) || '.' || lower(ln) || i || '@example.com',
  '+351 9' || substr(p, 1, 2) || ' ' || substr(p, 3, 3) || ' ' || substr(p, 6, 3),
  CASE WHEN i % 3 = 0 THEN 'pt-PT' END, CASE WHEN i % 4 = 0 THEN '{"loyalty_opt_in":"yes"}' ELSE '{}' END,
- fn || ' ' || ln, '3519' || p, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || (($to - i) / 50) || ' seconds'),
+ ' ' || lower(replace(replace(replace(replace(replace(replace(replace(replace(replace(fn || ' ' || ln,
+ 'ã', 'a'), 'ê', 'e'), 'í', 'i'), 'é', 'e'), 'á', 'a'), 'Ó', 'o'), 'ç', 'c'), 'õ', 'o'), 'ú', 'u')), '3519' || p, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || (($to - i) / 50) || ' seconds'),
  $waiting, unixepoch(), $version
 FROM g;
 INSERT INTO meta(key, value) VALUES ('local_seq', '$to') ON CONFLICT(key) DO UPDATE SET value = excluded.value;

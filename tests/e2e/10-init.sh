@@ -80,9 +80,13 @@ expect_rc 0 "$POSAGENT_BIN" -c "$T/old.conf" init
 [ "$(sqlite3 "$OLD" "SELECT count(*) FROM sqlite_master WHERE name IN ('customer','address','txn','statement','meta')")" = 5 ] ||
 	fail "the upgraded database lacks tables"
 
-check "an older database (user_version 0, made by sqlite3) is upgraded by any command"
+check "a database without posagent's schema (user_version 0, made by sqlite3) is 74 \"run init\" but for init"
 rm -f "$OLD"
 sqlite3 "$OLD" 'PRAGMA user_version = 0; PRAGMA journal_mode = WAL; CREATE TABLE scratch(x); DROP TABLE scratch;' >/dev/null
+expect_rc 74 "$POSAGENT_BIN" -c "$T/old.conf" customer create --first-name Old
+expect_err "posagent init"
+[ "$(sqlite3 "$OLD" 'PRAGMA user_version')" = 0 ] || fail "customer create changed the schema"
+expect_rc 0 "$POSAGENT_BIN" -c "$T/old.conf" init
 expect_rc 0 "$POSAGENT_BIN" -c "$T/old.conf" customer create --first-name Old
 [ "$(sqlite3 "$OLD" 'PRAGMA user_version')" = "$SCHEMA" ] || fail "customer create did not upgrade the schema"
 [ "$(sqlite3 "$OLD" 'SELECT count(*) FROM customer')" = 1 ] || fail "the customer is not in the upgraded database"
@@ -133,6 +137,23 @@ expect_json_err database_readonly
 [ "$(stat -c %a "$DB")" = 444 ] || fail "the agent changed the read-only file's mode"
 chmod 0660 "$DB"
 [ "$(db_sum)" = "$before" ] || fail "something was stored in the read-only database"
+
+check "a 0-byte database file is 74 \"run posagent init\" for every command but init, and left as it is"
+: >"$T/empty.db"
+sed "s|^database = .*|database = $T/empty.db|" "$T/pos.conf" >"$T/empty.conf"
+printf '{"txn_id":"S0001-R01-9","kind":"cash_and_carry","business_date":"2026-11-25","currency":"EUR","customer":null,"lines":[{"sku":"S","qty":1,"unit_price_minor":100}],"tenders":[{"type":"cash","amount_minor":100}],"total_minor":100}' >"$T/e.json"
+for cmd in "customer list" "customer create --first-name Empty" "customer search Ana" "customer show R01-000001" \
+	"txn record --from-json $T/e.json" status "eod --check" "backup $T/empty-copy.db"; do
+	# shellcheck disable=SC2086
+	expect_rc 74 "$POSAGENT_BIN" -c "$T/empty.conf" $cmd
+	expect_err "empty.db.*posagent init"
+	[ ! -s "$T/empty.db" ] || fail "$cmd wrote into the empty file"
+done
+expect_rc 1 "$POSAGENT_BIN" -c "$T/empty.conf" doctor
+grep -Eq "FAIL +database" "$T/out" || fail "doctor does not FAIL the empty database"
+[ ! -s "$T/empty.db" ] || fail "doctor wrote into the empty file"
+expect_rc 0 "$POSAGENT_BIN" -c "$T/empty.conf" init
+expect_rc 0 "$POSAGENT_BIN" -c "$T/empty.conf" customer list
 
 check "a file that is not a database is 74 and left as it is"
 printf 'this is not a database, just text that is long enough to look like a header....\n%.0s' $(seq 64) >"$T/junk.db"

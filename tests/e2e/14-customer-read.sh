@@ -137,7 +137,8 @@ want() { # TEXT EXPECTED
 check "search, 3+ characters: anywhere in the name, email, phone digits, local number, account"
 want "abel" "R01-000002"
 want "ILV" "R01-000001"
-want "na Si" "R01-000001"
+want "na Si" ""   # two words now: "na" starts no word
+want "ana Si" "R01-000001"
 want "Central" "R01-000003"
 want "adaria" "R01-000003"
 want "correio" "R01-000002"

@@ -57,7 +57,7 @@ jq -e --arg a "$ANA" '.customer == {"async_id": $a, "account": null}' "$T/out" >
 	fail "customer by async id is not echoed"
 txn "$T/t4.json" S0001-R01-000004 '.customer = {local_number: "R01-000001"} | .kind = "customer_order"'
 expect_rc 0 pa txn record --from-json "$T/t4.json"
-grep -qx "recorded S0001-R01-000004  pending  customer $ANA" "$T/out" || fail "text output with a customer is wrong"
+grep -qx "recorded S0001-R01-000004  pending  customer R01-000001" "$T/out" || fail "text output with a customer is wrong"
 txn "$T/t5.json" S0001-R01-000005 '.customer = {account: "C004242"}'
 expect_rc 0 pa --json txn record --from-json "$T/t5.json"
 jq -e --arg a "$SYN" '.customer == {"async_id": $a, "account": "C004242"}' "$T/out" >/dev/null ||

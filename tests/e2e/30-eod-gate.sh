@@ -43,7 +43,7 @@ expect_rc 0 pa init
 expect_rc 0 pa eod
 grep -qi 'no open business date' "$T/out" || fail "eod on an empty register does not say so"
 expect_rc 0 pa --json eod
-jq -e '.business_date == null and .result == "posted" and .posting_id == null and .blocking == []' "$T/out" >/dev/null ||
+jq -e '.business_date == null and .result == "nothing_to_post" and .posting_id == null and .blocking == []' "$T/out" >/dev/null ||
 	fail "eod --json with nothing open: $(cat "$T/out")"
 expect_rc 0 pa eod --check
 expect_rc 0 pa eod --date $D2
@@ -66,7 +66,7 @@ before=$(db_sum)
 t0=$(date +%s.%N)
 expect_rc 75 pa eod --check
 el=$(secs_since "$t0")
-expect_msg "end of day $D1 is not ready: 1 of 1 customers synced, 0 of 4 transactions uploaded"
+expect_msg "end of day $D1 is not ready: 1 of 1 customer synced, 0 of 4 transactions uploaded"
 awk -v e="$el" 'BEGIN { exit !(e < 0.05) }' || echo "  (--check took ${el} s on a busy machine)"
 expect_rc 75 pa --json eod --check
 jq -e --arg d $D1 '.business_date == $d and .referenced_customers == 1 and .synced == 1 and .blocking == []

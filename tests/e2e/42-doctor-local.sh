@@ -105,7 +105,7 @@ check "a batch HQ answered 400: FAIL batches"
 pr customer create --first-name Flora >/dev/null
 hq_admin fault '{"path":"/v1/stores/S0001/registers/R01/batches","kind":"status","status":400,"count":3}' >/dev/null
 expect_rc 69 pr sync
-doc 1 FAIL batches '1 batch flagged: batch [0-9a-f-]{36} \(1 records\)'
+doc 1 FAIL batches '1 batch flagged: batch [0-9a-f-]{36} \(1 record\)'
 expect_rc 0 pr sync
 doc 0 PASS batches
 

@@ -11,7 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/hqlib.sh"
 setup
 for tool in promtool prometheus-node-exporter curl; do
-	command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (Debian: prometheus, prometheus-node-exporter)"; exit 0; }
+	command -v "$tool" >/dev/null || skip "$tool is not installed (Debian: prometheus, prometheus-node-exporter; make deps installs them)"
 done
 hq_start
 pr init >/dev/null

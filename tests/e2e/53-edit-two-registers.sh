@@ -40,4 +40,14 @@ expect_rc 0 pr sync
 [ "$(email_of "$CONF" .email)" = ana.silva@example.com ] || fail "R01 lost HQ's email"
 [ "$(sql2 "SELECT count(*) FROM record_update")" = 0 ] || fail "R02 still keeps its accepted update"
 [ "$(email_of "$H/S0001-R02.conf" .pending_update)" = false ] || fail "R02 still shows the edit as pending"
+
+check "an address HQ staff add is found by both registers without its accents"
+hq_admin customer '{"account":"C000001","addresses":[{"purpose":"delivery","primary":true,
+	"line1":"Rua São João 5","city":"Évora","postal_code":"7000-001","country":"PT"}]}' >/dev/null
+expect_rc 0 pr sync
+expect_rc 0 pr2 sync
+for c in "$CONF" "$H/S0001-R02.conf"; do
+	[ "$("$POSAGENT_BIN" -c "$c" --json customer search "sao joao evora" | jq -r '.[0].account')" = C000001 ] ||
+		fail "$c: 'sao joao evora' does not find HQ's address"
+done
 echo ok

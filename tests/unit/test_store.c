@@ -151,6 +151,35 @@ static void mode_at_most_0660(const char *path)
 		fail_msg("%s has mode %04o, more than 0660", path, (unsigned)(sb.st_mode & 07777));
 }
 
+/* A 0-byte file (or any SQLite file without posagent's schema) is no
+ * database to open: refused like a missing one, and left as it is; only
+ * init (create) makes the schema in it. */
+static void test_open_empty_file(void **state)
+{
+	struct fx *f = *state;
+	struct stat sb;
+	FILE *fp = fopen(f->db, "w");
+
+	assert_non_null(fp);
+	fclose(fp);
+	refused(f, f->db, false, "database_missing");
+	assert_non_null(strstr(f->e.message, "posagent init"));
+	assert_int_equal(stat(f->db, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	assert_int_equal(store_open(f->db, true, &f->st, &f->e), 0);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(f->db, false, &f->st, &f->e), 0);
+	store_close(f->st);
+	f->st = NULL;
+
+	/* a SQLite file without posagent's schema: the same */
+	assert_int_equal(unlink(f->db), 0);
+	raw_exec(f->db, "CREATE TABLE leftover(x);");
+	refused(f, f->db, false, "database_missing");
+	assert_non_null(strstr(f->e.message, "posagent init"));
+}
+
 static void test_open_missing(void **state)
 {
 	struct fx *f = *state;
@@ -214,7 +243,8 @@ static void test_reopen(void **state)
 	assert_int_equal(st_int(f->st, "PRAGMA user_version"), store_schema_version());
 }
 
-/* user_version 0 (an empty file, or one an older build left) is upgraded. */
+/* user_version 0 (an empty file, or one an older build left) is upgraded
+ * by init (create); test_open_empty_file shows the other commands refuse. */
 static void test_upgrade_from_0(void **state)
 {
 	struct fx *f = *state;
@@ -222,7 +252,7 @@ static void test_upgrade_from_0(void **state)
 
 	assert_non_null(fp);
 	fclose(fp);
-	assert_int_equal(store_open(f->db, false, &f->st, &f->e), 0);
+	assert_int_equal(store_open(f->db, true, &f->st, &f->e), 0);
 	assert_int_equal(st_int(f->st, "PRAGMA user_version"), store_schema_version());
 	assert_int_equal(st_int(f->st, "SELECT count(*) FROM customer"), 0);
 	store_close(f->st);
@@ -500,6 +530,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_empty_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_0, setup, teardown),

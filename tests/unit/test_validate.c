@@ -772,9 +772,12 @@ static void test_prefixes(void **state)
 			assert_false(full_plain);
 		j = cJSON_ParseWithLength(p, i);
 		cJSON_ArrayForEach(rec, cJSON_GetObjectItem(j, "records")) {
-			(void)val_customer(rec, &err);
-			(void)val_address(rec, true, &err);
-			(void)val_transaction(rec, false, &err);
+			if (val_customer(rec, &err) != 0)
+			assert_true(err.code[0] != '\0'); /* a refusal names its code */
+			if (val_address(rec, true, &err) != 0)
+			assert_true(err.code[0] != '\0'); /* a refusal names its code */
+			if (val_transaction(rec, false, &err) != 0)
+			assert_true(err.code[0] != '\0'); /* a refusal names its code */
 		}
 		cJSON_Delete(j);
 		free(p);
@@ -788,9 +791,12 @@ static void test_prefixes(void **state)
 		memcpy(buf, batch, i);
 		buf[i] = '\0';
 		j = cJSON_Parse(buf);
-		(void)val_customer(j, &err);
-		(void)val_address(j, false, &err);
-		(void)val_transaction(j, true, &err);
+		if (val_customer(j, &err) != 0)
+			assert_true(err.code[0] != '\0'); /* a refusal names its code */
+		if (val_address(j, false, &err) != 0)
+			assert_true(err.code[0] != '\0'); /* a refusal names its code */
+		if (val_transaction(j, true, &err) != 0)
+			assert_true(err.code[0] != '\0'); /* a refusal names its code */
 		cJSON_Delete(j);
 	}
 }
