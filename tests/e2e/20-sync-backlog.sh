@@ -45,7 +45,7 @@ expect_rc 0 pr --json sync
 [ "$(jget .pending)" = 0 ] || fail "records still pending after sync"
 [ "$(sql "SELECT count(*) FROM customer WHERE state='synced' AND account IS NOT NULL")" = "$N" ] || fail "not every customer is synced"
 [ "$(sql "SELECT count(DISTINCT account) FROM customer")" = "$N" ] || fail "accounts are not distinct"
-[ "$(sql "SELECT count(*) FROM address WHERE state='uploaded'")" = "$N" ] || fail "addresses not uploaded"
+[ "$(sql "SELECT count(*) FROM address WHERE state='synced' AND address_id IS NOT NULL")" = "$N" ] || fail "addresses not synced with HQ's ids: $(sql "SELECT state, count(*) FROM address GROUP BY state")"
 [ "$(sql "SELECT count(*) FROM txn WHERE state='uploaded'")" = "$((2 * N))" ] || fail "transactions not uploaded"
 hq_admin state >"$T/state.json"
 [ "$(jq '.customers | length' "$T/state.json")" = "$N" ] || fail "HQ holds $(jq '.customers | length' "$T/state.json") customers"
