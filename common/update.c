@@ -60,11 +60,12 @@ int upd_in_place(struct store *st, enum upd_kind k, int64_t row, const char *sta
 	return 0;
 }
 
-/* Drops the base of (k, row) when no update of it remains. */
-static int drop_base_if_unused(struct store *st, enum upd_kind k, int64_t row, struct pa_err *e)
+/* Runs sql (a constant, no result rows) with ?1 the kind name of k and
+ * ?2 row; what names the step in an error. Returns 0 or a status. */
+static int exec_kind_row(struct store *st, const char *sql, enum upd_kind k, int64_t row, const char *what,
+                         struct pa_err *e)
 {
-	sqlite3_stmt *s = store_stmt(st, "DELETE FROM record_base WHERE kind = ?1 AND row = ?2 AND NOT EXISTS"
-	                                    " (SELECT 1 FROM record_update WHERE kind = ?1 AND row = ?2)", e);
+	sqlite3_stmt *s = store_stmt(st, sql, e);
 	int rc = 0;
 
 	if (!s)
@@ -72,24 +73,24 @@ static int drop_base_if_unused(struct store *st, enum upd_kind k, int64_t row, s
 	sqlite3_bind_text(s, 1, upd_kind_name(k), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, row);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = store_fail(st, e, "drop base values");
+		rc = store_fail(st, e, what);
 	store_release(st, s);
 	return rc;
 }
 
+/* Drops the base of (k, row) when no update of it remains. */
+static int drop_base_if_unused(struct store *st, enum upd_kind k, int64_t row, struct pa_err *e)
+{
+	return exec_kind_row(st, "DELETE FROM record_base WHERE kind = ?1 AND row = ?2 AND NOT EXISTS"
+	                         " (SELECT 1 FROM record_update WHERE kind = ?1 AND row = ?2)",
+	                     k, row, "drop base values", e);
+}
+
 int upd_fold(struct store *st, enum upd_kind k, int64_t row, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_stmt(st, "DELETE FROM record_update WHERE kind = ?1 AND row = ?2"
-	                                    " AND batch_id IS NULL", e);
-	int rc = 0;
+	int rc = exec_kind_row(st, "DELETE FROM record_update WHERE kind = ?1 AND row = ?2 AND batch_id IS NULL",
+	                       k, row, "fold updates", e);
 
-	if (!s)
-		return e->status;
-	sqlite3_bind_text(s, 1, upd_kind_name(k), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, row);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = store_fail(st, e, "fold updates");
-	store_release(st, s);
 	return rc ? rc : drop_base_if_unused(st, k, row, e);
 }
 
