@@ -640,23 +640,38 @@ static int collect(struct store *st, sqlite3_stmt *s, cJSON **out, struct pa_err
 
 int cust_list(struct store *st, const char *state, int limit, cJSON **out, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT " CUST_COLS " FROM customer"
-	                                    " WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2", e);
+	sqlite3_stmt *s = NULL;
 	int rc;
 
 	*out = NULL;
-	if (!s)
-		return e->status;
+	/* one read transaction: every row from one snapshot, and one lock and
+	 * page-cache check for the whole list instead of one per statement */
+	if ((rc = store_begin(st, false, e)))
+		return rc;
+	if (!(s = store_prepare(st, "SELECT " CUST_COLS " FROM customer"
+	                            " WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2", e))) {
+		rc = e->status;
+		goto cleanup;
+	}
 	store_bind_text(s, 1, state);
 	sqlite3_bind_int(s, 2, limit);
 	rc = collect(st, s, out, e);
+cleanup:
 	sqlite3_finalize(s);
+	store_rollback(st);
 	return rc;
 }
 
 int cust_search(struct store *st, const char *text, int limit, cJSON **out, struct pa_err *e)
 {
-	return search_customers(st, text, limit, out, e);
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_begin(st, false, e))) /* one snapshot, as cust_list */
+		return rc;
+	rc = search_customers(st, text, limit, out, e);
+	store_rollback(st);
+	return rc;
 }
 
 /* Binds the address fields of rec to s at ?3..?10: purpose, primary,

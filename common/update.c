@@ -436,30 +436,39 @@ int upd_settle(struct store *st, int64_t cid, int64_t version, struct pa_err *e)
 
 int upd_decorate(struct store *st, enum upd_kind k, int64_t row, cJSON *doc, struct pa_err *e)
 {
-	sqlite3_stmt *s = store_stmt(st,
-		"SELECT (SELECT count(*) FROM record_update WHERE kind = ?1 AND row = ?2 AND state = 'pending'),"
-		" r.last_code, r.last_message FROM (SELECT 1) LEFT JOIN (SELECT last_code, last_message FROM record_update"
-		" WHERE kind = ?1 AND row = ?2 AND state = 'rejected' ORDER BY id DESC LIMIT 1) r", e);
-	int rc = 0;
+	/* the row's updates not yet accepted, newest first: an index seek on
+	 * (kind, row) that finds nothing for almost every record */
+	sqlite3_stmt *s = store_stmt(st, "SELECT state = 'pending', last_code, last_message FROM record_update"
+	                                 " WHERE kind = ?1 AND row = ?2 AND state <> 'accepted' ORDER BY id DESC", e);
+	bool pending = false;
+	cJSON *ue = NULL;
+	int rc = 0, step;
 
 	if (!s)
 		return e->status;
 	sqlite3_bind_text(s, 1, upd_kind_name(k), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, row);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON_AddBoolToObject(doc, "pending_update", sqlite3_column_int64(s, 0) > 0);
-		if (store_col_text(s, 1)) {
-			cJSON *ue = cJSON_AddObjectToObject(doc, "update_error");
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_int(s, 0)) {
+			pending = true;
+		} else if (!ue && store_col_text(s, 1)) { /* the newest rejected one */
+			ue = cJSON_CreateObject();
 			cJSON_AddStringToObject(ue, "code", store_col_text(s, 1));
 			if (store_col_text(s, 2))
 				cJSON_AddStringToObject(ue, "message", store_col_text(s, 2));
 			else
 				cJSON_AddNullToObject(ue, "message");
-		} else {
-			cJSON_AddNullToObject(doc, "update_error");
 		}
-	} else {
+	}
+	if (step != SQLITE_DONE) {
 		rc = store_fail(st, e, "read updates");
+		cJSON_Delete(ue);
+	} else {
+		cJSON_AddBoolToObject(doc, "pending_update", pending);
+		if (ue)
+			cJSON_AddItemToObject(doc, "update_error", ue);
+		else
+			cJSON_AddNullToObject(doc, "update_error");
 	}
 	store_release(st, s);
 	return rc;
