@@ -137,7 +137,7 @@ static int keep_edits(struct store *st, int64_t id, int64_t version, const cJSON
 {
 	sqlite3_stmt *s = NULL;
 	const cJSON *a;
-	int rc;
+	int rc, step;
 
 	if (version >= 0 &&
 	    ((rc = store_exec_ii(st, "UPDATE customer SET version = ?2 WHERE id = ?1", id, version, e)) ||
@@ -158,8 +158,13 @@ static int keep_edits(struct store *st, int64_t id, int64_t version, const cJSON
 		store_bind_text(s, 1, str(a, "async_id"));
 		sqlite3_bind_int64(s, 2, id);
 		store_bind_text(s, 3, str(a, "address_id"));
-		if (sqlite3_step(s) == SQLITE_ROW)
+		step = sqlite3_step(s);
+		if (step == SQLITE_ROW)
 			row = sqlite3_column_int64(s, 0);
+		else if (step != SQLITE_DONE) { /* a failed read is not "no such address" */
+			rc = store_fail(st, e, "read address");
+			break;
+		}
 		if (row && (rc = addr_overlay(st, row, e)))
 			break;
 	}

@@ -83,8 +83,8 @@ static int accepted_all(struct store *st, int64_t bid, struct pa_err *e)
 		"UPDATE address SET state = CASE state WHEN 'synced' THEN 'synced' ELSE 'uploaded' END,"
 		" batch_id = NULL, waiting_since = CASE state WHEN 'synced' THEN NULL ELSE waiting_since END,"
 		" last_code = NULL, last_message = NULL, updated_at = unixepoch() WHERE batch_id = ?1",
-		"UPDATE txn SET state = 'uploaded', batch_id = NULL, waiting_since = NULL, last_code = NULL,"
-		" last_message = NULL, updated_at = unixepoch() WHERE batch_id = ?1",
+		("UPDATE txn SET state = 'uploaded', batch_id = NULL, waiting_since = NULL, last_code = NULL,"
+		 " last_message = NULL, updated_at = unixepoch() WHERE batch_id = ?1"),
 	};
 	int rc = 0;
 

@@ -351,14 +351,17 @@ int search_index_address(struct store *st, int64_t id, struct pa_err *e)
 	sqlite3_stmt *s = store_prepare(st, "SELECT coalesce(line1, '') || ' ' || coalesce(city, '') || ' '"
 	                                    " || coalesce(postal_code, '') FROM address WHERE id = ?1", e);
 	char folded[1024] = "";
-	int rc = 0;
+	int rc = 0, step;
 
 	if (!s)
 		return e->status;
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
 		fold_text(store_col_text(s, 0), folded, sizeof(folded));
 	sqlite3_finalize(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE) /* a failed read is not an empty address */
+		return store_fail(st, e, "index address");
 	s = store_prepare(st, "UPDATE address SET search_text = ?2 WHERE id = ?1", e);
 	if (!s)
 		return e->status;
