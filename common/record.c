@@ -592,6 +592,12 @@ static int new_batch(struct store *st, int64_t *bid, char batch_id[UUID_LEN + 1]
  * after what it names is accepted, or in this batch. Each is the IN list
  * of one UPDATE that holds what it picks for the batch (one statement a
  * kind, not one a record). */
+/* An update waits while an earlier update of the same record is held by
+ * another batch (the one in flight, or one frozen before it): it must not
+ * reach HQ first, whatever happens to that batch (413 split, 422). */
+#define UPD_NOT_BEHIND                                                                                     \
+	" AND NOT EXISTS (SELECT 1 FROM record_update o WHERE o.kind = u.kind AND o.row = u.row"            \
+	" AND o.batch_id IS NOT NULL AND o.batch_id <> ?1)"
 static const char *const hold_sql[REC_NKINDS] = {
 	"UPDATE customer SET batch_id = ?1 WHERE id IN (SELECT id FROM customer INDEXED BY customer_queue"
 	" WHERE state = 'pending' AND batch_id IS NULL"
@@ -615,11 +621,11 @@ static const char *const hold_sql[REC_NKINDS] = {
 	"UPDATE record_update SET batch_id = ?1 WHERE id IN (SELECT u.id FROM record_update u"
 	" INDEXED BY record_update_queue JOIN customer c ON c.id = u.customer_id"
 	" WHERE u.state = 'pending' AND u.batch_id IS NULL AND u.kind = 'customer_update' AND ?3 IS NULL"
-	" AND (c.state IN ('uploaded', 'synced') OR c.batch_id = ?1) ORDER BY u.id LIMIT ?2)",
+	" AND (c.state IN ('uploaded', 'synced') OR c.batch_id = ?1)" UPD_NOT_BEHIND " ORDER BY u.id LIMIT ?2)",
 	"UPDATE record_update SET batch_id = ?1 WHERE id IN (SELECT u.id FROM record_update u"
 	" INDEXED BY record_update_queue JOIN address a ON a.id = u.row"
 	" WHERE u.state = 'pending' AND u.batch_id IS NULL AND u.kind = 'address_update' AND ?3 IS NULL"
-	" AND (a.state IN ('uploaded', 'synced') OR a.batch_id = ?1) ORDER BY u.id LIMIT ?2)",
+	" AND (a.state IN ('uploaded', 'synced') OR a.batch_id = ?1)" UPD_NOT_BEHIND " ORDER BY u.id LIMIT ?2)",
 };
 
 /* Holds the next records of the queue of kind k (see queue_sql) for bid
@@ -673,10 +679,15 @@ static int take(struct store *st, enum rec_kind k, const char *date, int64_t bid
 	return rc;
 }
 
-int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct pa_err *e)
+/* rec_freeze and rec_freeze_next: flying is the batch in flight (0:
+ * none). A batch other than flying found frozen is *bid when oldest, else
+ * nothing new is frozen (*bid 0). */
+static int freeze(struct store *st, int max, const char *prio, int64_t flying, bool oldest, int64_t *bid,
+                  struct pa_err *e)
 {
 	struct rec_ref m[REC_MAX_BATCH];
 	char batch_id[UUID_LEN + 1];
+	int64_t other = 0;
 	int n = 0, rc;
 
 	*bid = 0;
@@ -684,8 +695,11 @@ int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct
 		max = 200;
 	if ((rc = store_begin(st, true, e)))
 		return rc;
-	if ((rc = store_query_i(st, "SELECT id FROM batch ORDER BY id LIMIT 1", 0, 0, 0, bid, e)) || *bid)
-		goto cleanup; /* one frozen meanwhile: send that first */
+	if ((rc = store_query_i(st, "SELECT id FROM batch WHERE id <> ?1 ORDER BY id LIMIT 1", flying, 0, 0, &other,
+	                        e)) || other) {
+		*bid = oldest ? other : 0; /* one frozen meanwhile: send that first */
+		goto cleanup;
+	}
 	if ((rc = new_batch(st, bid, batch_id, e)))
 		goto cleanup;
 	/* Kind by kind, dependencies first; within a kind, what the priority
@@ -703,12 +717,22 @@ int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct
 	}
 	if ((rc = build_batch(st, *bid, batch_id, m, n, true, e)) || (rc = store_commit(st, e)))
 		goto cleanup;
-	log_info("froze batch %s: %d records", batch_id, n);
+	log_info("froze batch %s: %d records%s", batch_id, n, flying ? " (while the one before is in flight)" : "");
 cleanup:
 	if (rc)
 		*bid = 0;
 	store_rollback(st);
 	return rc;
+}
+
+int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct pa_err *e)
+{
+	return freeze(st, max, prio, 0, true, bid, e);
+}
+
+int rec_freeze_next(struct store *st, int max, const char *prio, int64_t flying, int64_t *bid, struct pa_err *e)
+{
+	return freeze(st, max, prio, flying, false, bid, e);
 }
 
 int rec_batch_members(struct store *st, int64_t bid, struct rec_ref *m, char (*rid)[REC_ID_LEN], int *n,

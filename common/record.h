@@ -115,6 +115,15 @@ PA_MUST_USE int rec_requeue_txn(struct store *st, const char *txn_id, const char
  * send). */
 PA_MUST_USE int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct pa_err *e);
 
+/* While batch flying is in flight: freezes the next batch as rec_freeze
+ * does, or nothing when another batch is open already; *bid: the new
+ * batch or 0. Nothing in it can need flying to go first, whatever becomes
+ * of flying (answered, split, frozen again): a record whose customer or
+ * address is in flying waits, as does an update of a record whose
+ * earlier update is in flying. It goes up after flying (oldest first). */
+PA_MUST_USE int rec_freeze_next(struct store *st, int max, const char *prio, int64_t flying, int64_t *bid,
+                                struct pa_err *e);
+
 /* 413: drops batch bid and freezes its members again in two batches of
  * half the size, same order, new ids and keys: *split_done = 1. A batch
  * of one record (far below HQ's limit: halving cannot explain the 413) is

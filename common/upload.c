@@ -1,5 +1,6 @@
 #include "common/upload.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,134 +49,211 @@ static void describe(const struct hq_response *r, char *buf, size_t n)
 	cJSON_Delete(doc);
 }
 
-int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const char *priority_date,
-            struct up_outcome *o, struct pa_err *e)
+/* The batch up_step sends: its row, ids and exact body. */
+struct sending {
+	int64_t bid;
+	char batch_id[UUID_LEN + 8], key[UUID_LEN + 8];
+	char *body;
+	size_t len;
+	int records, was_sent;
+};
+
+/* Takes the oldest open batch, or freezes one (non-durable: the "sent"
+ * mark below makes it durable, WAL being append-only), then reads it and
+ * marks it sent in one write transaction, durably, before the POST: from
+ * here it may reach HQ and a person can no longer change its records. A
+ * batch an edit dropped meanwhile is not sent (b->bid 0, *gone). b->bid 0
+ * and not *gone: nothing to send. Returns 0 or a status. */
+static int take_batch(struct store *st, const struct cfg *cfg, const char *prio, struct sending *b, bool *gone,
+                      struct pa_err *e)
 {
-	struct hq_response r;
 	struct pa_err e2; /* for the clean-up of a failure: keeps *e */
 	sqlite3_stmt *s = NULL;
-	char path[200], batch_id[UUID_LEN + 8], key[UUID_LEN + 8];
-	char *body = NULL;
-	size_t len = 0;
-	int64_t bid = 0;
-	int rc = 0, ok = 0, was_sent;
+	int rc;
 
-	memset(o, 0, sizeof(*o));
-	memset(&r, 0, sizeof(r));
-	o->retry_after = -1;
-	if ((rc = store_query_i(st, "SELECT id FROM batch ORDER BY id LIMIT 1", 0, 0, 0, &bid, e)))
+	*gone = false;
+	if ((rc = store_query_i(st, "SELECT id FROM batch ORDER BY id LIMIT 1", 0, 0, 0, &b->bid, e)))
 		return rc;
-	/* One fsync a batch: the freeze commits without one, and the durable
-	 * "sent" mark below makes it durable too (WAL is append-only), both
-	 * before the POST; applying HQ's answer needs none (a lost apply
-	 * resends the same batch, and HQ replays the same answer). */
-	if (!bid && ((rc = store_set_durable(st, false, e)) ||
-	             (rc = rec_freeze(st, (int)cfg->batch_size, priority_date, &bid, e)) ||
-	             (rc = store_set_durable(st, true, e)))) {
+	if (!b->bid && ((rc = store_set_durable(st, false, e)) ||
+	                (rc = rec_freeze(st, (int)cfg->batch_size, prio, &b->bid, e)) ||
+	                (rc = store_set_durable(st, true, e)))) {
 		store_set_durable(st, true, &e2);
 		return rc;
 	}
-	if (!bid) {
-		o->result = UP_IDLE;
-		return 0;
-	}
-	s = store_prepare(st, "SELECT batch_id, idem_key, body, records, sent FROM batch WHERE id = ?1", e);
-	if (!s)
-		return e->status;
-	sqlite3_bind_int64(s, 1, bid);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		rc = store_fail(st, e, "read batch");
+	if (!b->bid || (rc = store_begin(st, true, e)))
+		return rc;
+	if (!(s = store_prepare(st, "SELECT batch_id, idem_key, body, records, sent FROM batch WHERE id = ?1", e))) {
+		rc = e->status;
 		goto cleanup;
 	}
-	util_copy(batch_id, sizeof(batch_id), store_col_text(s, 0));
-	util_copy(key, sizeof(key), store_col_text(s, 1));
-	len = (size_t)sqlite3_column_bytes(s, 2);
-	body = malloc(len + 1);
-	if (!body) {
+	sqlite3_bind_int64(s, 1, b->bid);
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? 0 : store_fail(st, e, "read batch");
+		*gone = rc == 0;
+		b->bid = 0;
+		goto cleanup;
+	}
+	rc = 0;
+	util_copy(b->batch_id, sizeof(b->batch_id), store_col_text(s, 0));
+	util_copy(b->key, sizeof(b->key), store_col_text(s, 1));
+	b->len = (size_t)sqlite3_column_bytes(s, 2);
+	if (!(b->body = malloc(b->len + 1))) {
 		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
 		goto cleanup;
 	}
-	memcpy(body, sqlite3_column_blob(s, 2), len);
-	body[len] = '\0';
-	o->records = sqlite3_column_int(s, 3);
-	was_sent = sqlite3_column_int(s, 4);
+	memcpy(b->body, sqlite3_column_blob(s, 2), b->len);
+	b->body[b->len] = '\0';
+	b->records = sqlite3_column_int(s, 3);
+	b->was_sent = sqlite3_column_int(s, 4);
+	if (!(rc = store_exec_ii(st, "UPDATE batch SET attempts = attempts + 1, sent = 1 WHERE id = ?1", b->bid, 0, e)))
+		rc = store_commit(st, e);
+cleanup:
 	sqlite3_finalize(s);
-	s = NULL;
-	/* From here the batch may reach HQ: a person can no longer change its
-	 * records (an edit would be lost as a duplicate). Durable before the
-	 * POST, so a crash errs on the safe side. */
-	if ((rc = store_exec_ii(st, "UPDATE batch SET attempts = attempts + 1, sent = 1 WHERE id = ?1", bid, 0, e)))
-		goto cleanup;
-	snprintf(path, sizeof(path), "/v1/stores/%s/registers/%s/batches", cfg->store, cfg->reg);
-	hq_post(hq, path, body, len, key, &r);
-	if (r.status == 0 && r.unsent && !was_sent &&
-	    (rc = store_exec_ii(st, "UPDATE batch SET sent = 0 WHERE id = ?1", bid, 0, e)))
-		goto cleanup; /* it never left: still editable offline */
-	o->status = r.status;
-	o->retry_after = r.retry_after;
-	if (r.status == 200) {
+	store_rollback(st);
+	return rc;
+}
+
+/* A POST in a thread of its own, so that the next batch is frozen while
+ * HQ handles this one. */
+struct flight {
+	struct hq_client *hq;
+	const char *path;
+	const struct sending *b;
+	struct hq_response r;
+};
+
+static void *fly(void *arg)
+{
+	struct flight *f = arg;
+
+	hq_post(f->hq, f->path, f->b->body, f->b->len, f->b->key, &f->r);
+	return NULL;
+}
+
+/* POSTs batch b to path into *r; meanwhile freezes the next batch (best
+ * effort: a failure there is logged, and that batch is frozen later as
+ * usual). Without a thread, just the POST. */
+static void post(struct store *st, struct hq_client *hq, const struct cfg *cfg, const char *prio, const char *path,
+                 const struct sending *b, struct hq_response *r)
+{
+	struct flight f = {hq, path, b, {0}};
+	struct pa_err e2;
+	pthread_t th;
+	int64_t next = 0;
+
+	if (pthread_create(&th, NULL, fly, &f) != 0) {
+		hq_post(hq, path, b->body, b->len, b->key, r);
+		return;
+	}
+	memset(&e2, 0, sizeof(e2));
+	if (store_set_durable(st, false, &e2) || rec_freeze_next(st, (int)cfg->batch_size, prio, b->bid, &next, &e2))
+		log_warn("could not freeze the next batch while one is in flight (done after it): %s", e2.message);
+	if (store_set_durable(st, true, &e2))
+		log_warn("cannot restore full durability: %s", e2.message);
+	pthread_join(th, NULL);
+	*r = f.r;
+}
+
+/* Applies HQ's answer r to batch b into *o (see up_step). Returns 0 or a
+ * status. */
+static int settle(struct store *st, const struct sending *b, const struct hq_response *r, struct up_outcome *o,
+                  struct pa_err *e)
+{
+	struct pa_err e2;
+	int rc = 0, ok = 0;
+
+	if (r->status == 200) {
 		struct rec_tally t;
 		if ((rc = store_set_durable(st, false, e)) ||
-		    (rc = rec_apply_reply(st, bid, batch_id, r.body, &t, &ok, e)) ||
+		    (rc = rec_apply_reply(st, b->bid, b->batch_id, r->body, &t, &ok, e)) ||
 		    (rc = store_set_durable(st, true, e))) {
 			store_set_durable(st, true, &e2);
-			goto cleanup;
+			return rc;
 		}
 		o->accepted = t.accepted;
 		o->rejected = t.rejected;
 		o->deferred = t.deferred;
 		if (ok) {
 			o->result = UP_DONE;
-			log_info("batch %s: %d accepted, %d rejected, %d waiting for their customer%s", batch_id,
-			         o->accepted, o->rejected, o->deferred, r.replayed ? " (replayed answer)" : "");
-			goto cleanup;
+			log_info("batch %s: %d accepted, %d rejected, %d waiting for their customer%s", b->batch_id,
+			         o->accepted, o->rejected, o->deferred, r->replayed ? " (replayed answer)" : "");
+			return 0;
 		}
 		o->result = UP_RETRY;
-		snprintf(o->error, sizeof(o->error), "HQ's reply to batch %s does not match it; will resend", batch_id);
-	} else if (r.status == 413) {
+		snprintf(o->error, sizeof(o->error), "HQ's reply to batch %s does not match it; will resend", b->batch_id);
+	} else if (r->status == 413) {
 		int split_done = 0;
-		if ((rc = rec_split(st, bid, &split_done, e)))
-			goto cleanup;
+		if ((rc = rec_split(st, b->bid, &split_done, e)))
+			return rc;
 		o->result = split_done ? UP_DONE : UP_RETRY;
-		describe(&r, o->error, sizeof(o->error));
-		if (!split_done && (rc = flag_batch(st, bid, "HQ answered 413 (too large) to a batch of one record, "
-		                                             "far below its 4 MiB limit; kept and retried with backoff",
+		describe(r, o->error, sizeof(o->error));
+		if (!split_done && (rc = flag_batch(st, b->bid, "HQ answered 413 (too large) to a batch of one record, "
+		                                                "far below its 4 MiB limit; kept and retried with backoff",
 		                                    e)))
-			goto cleanup;
-	} else if (r.status == 422) {
+			return rc;
+	} else if (r->status == 422) {
 		/* Not stored by HQ: freeze the members again under new ids. */
-		if ((rc = store_begin(st, true, e)) || (rc = rec_batch_release(st, bid, e)) || (rc = store_commit(st, e)))
-			goto cleanup;
+		if ((rc = store_begin(st, true, e)) || (rc = rec_batch_release(st, b->bid, e)) ||
+		    (rc = store_commit(st, e))) {
+			store_rollback(st);
+			return rc;
+		}
 		o->result = UP_RETRY;
-		describe(&r, o->error, sizeof(o->error));
-	} else if (r.status == 401 || r.status == 403) {
-		o->result = UP_AUTH;
-		describe(&r, o->error, sizeof(o->error));
+		describe(r, o->error, sizeof(o->error));
 	} else {
-		o->result = UP_RETRY;
-		describe(&r, o->error, sizeof(o->error));
+		o->result = r->status == 401 || r->status == 403 ? UP_AUTH : UP_RETRY;
+		describe(r, o->error, sizeof(o->error));
 		/* 409 request_in_progress: HQ is still handling our first send;
 		 * ask again later, same key, not at once. */
-		if (r.status == 409 && o->retry_after < 1)
+		if (r->status == 409 && o->retry_after < 1)
 			o->retry_after = 1;
-		if (r.status == 400 && (rc = flag_batch(st, bid, o->error, e)))
-			goto cleanup;
+		if (r->status == 400 && (rc = flag_batch(st, b->bid, o->error, e)))
+			return rc;
 	}
 	if (o->result != UP_DONE) {
 		sqlite3_stmt *u = store_prepare(st, "UPDATE batch SET last_status = ?2, last_error = ?3 WHERE id = ?1", e);
-		if (u) {
-			sqlite3_bind_int64(u, 1, bid);
-			sqlite3_bind_int64(u, 2, r.status);
-			store_bind_text(u, 3, o->error[0] ? o->error : NULL);
-			sqlite3_step(u);
-			sqlite3_finalize(u);
-		}
-		log_warn("batch %s: %s", batch_id, o->error);
+		if (!u)
+			return e->status;
+		sqlite3_bind_int64(u, 1, b->bid);
+		sqlite3_bind_int64(u, 2, r->status);
+		store_bind_text(u, 3, o->error[0] ? o->error : NULL);
+		if (sqlite3_step(u) != SQLITE_DONE)
+			rc = store_fail(st, e, "note the batch's error");
+		sqlite3_finalize(u);
+		log_warn("batch %s: %s", b->batch_id, o->error);
 	}
+	return rc;
+}
+
+int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const char *priority_date,
+            struct up_outcome *o, struct pa_err *e)
+{
+	struct sending b;
+	struct hq_response r;
+	char path[200];
+	bool gone;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	memset(&b, 0, sizeof(b));
+	memset(&r, 0, sizeof(r));
+	o->retry_after = -1;
+	if ((rc = take_batch(st, cfg, priority_date, &b, &gone, e)) || !b.bid) {
+		o->result = gone ? UP_DONE : UP_IDLE; /* gone: an edit dropped it, take the next */
+		goto cleanup;
+	}
+	o->records = b.records;
+	snprintf(path, sizeof(path), "/v1/stores/%s/registers/%s/batches", cfg->store, cfg->reg);
+	post(st, hq, cfg, priority_date, path, &b, &r);
+	if (r.status == 0 && r.unsent && !b.was_sent &&
+	    (rc = store_exec_ii(st, "UPDATE batch SET sent = 0 WHERE id = ?1", b.bid, 0, e)))
+		goto cleanup; /* it never left: still editable offline */
+	o->status = r.status;
+	o->retry_after = r.retry_after;
+	rc = settle(st, &b, &r, o, e);
 cleanup:
-	sqlite3_finalize(s);
 	hq_response_free(&r);
-	free(body);
+	free(b.body);
 	return rc;
 }
 

@@ -4,10 +4,14 @@
  * it as a batch (id, Idempotency-Key, members and exact body stored before
  * the first send), POSTs it, and applies every result in one transaction.
  *
- * One batch is open at a time (two after a 413 split); a crash leaves it
- * frozen and the next up_step sends the very same bytes under the same key.
- * The caller holds the upload lock (store_lock_upload) so no batch is ever
- * in flight twice.
+ * One batch is in flight at a time, the oldest open one. While HQ handles
+ * it, the next is frozen (rec_freeze_next: nothing in it depends on the
+ * batch in flight), so that a backlog drains at HQ's pace rather than
+ * HQ's plus ours (rec_freeze_next says why nothing in it can overtake
+ * what it must follow, even after a 413 split or a 422). A crash leaves batches
+ * frozen and the next up_step sends the very same bytes under the same
+ * key, oldest first. The caller holds the upload lock (store_lock_upload)
+ * so no batch is ever in flight twice.
  */
 #ifndef POSAGENT_UPLOAD_H
 #define POSAGENT_UPLOAD_H

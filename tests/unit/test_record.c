@@ -441,6 +441,73 @@ static void test_release(void **state)
 	assert_string_equal(members(f, bid), "customer:01,address:01,txn:-2");
 }
 
+/* Update n (a customer_update of customer c), pending. */
+static void cupd(struct fx *f, int n, int c)
+{
+	char sql[600];
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO record_update(id, update_id, kind, row, customer_id, fields, state, created_at, updated_at)"
+	         " VALUES (%d, '00000000-0000-4000-a000-%012d', 'customer_update', %d, %d, '{\"email\":\"u%d@x.pt\"}',"
+	         " 'pending', '2026-11-25T10:00:00Z', 0)", n, n, c, c, n);
+	exec(f, sql);
+}
+
+/* The next batch, frozen while one is in flight (issue 14): nothing in it
+ * may need the batch in flight to go first, whatever becomes of that one
+ * (answered, split by a 413, frozen again after a 422). */
+static void test_freeze_next(void **state)
+{
+	struct fx *f = *state;
+	int64_t flying, next = -1, again = -1;
+	int split_done = 0;
+
+	cust(f, 1, "synced");
+	cust(f, 2, "pending");
+	cust(f, 3, "synced");
+	cupd(f, 1, 3);                            /* customer 3's first update */
+	txn(f, 4, "2026-11-25", 1, 0, "pending"); /* its customer at HQ already */
+	txn(f, 5, "2026-11-25", 2, 0, "pending"); /* its customer in the batch in flight */
+	flying = freeze(f, 2, NULL);
+	assert_string_equal(members(f, flying), "customer:02,txn:-4");
+	exec(f, "UPDATE batch SET sent = 1");
+	assert_int_equal(rec_freeze_next(f->st, 1, NULL, flying, &next, &f->e), 0);
+	assert_string_equal(members(f, next), "customer_update:01");
+	/* one next batch at most; the oldest still goes first */
+	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &again, &f->e), 0);
+	assert_int_equal(again, 0);
+	assert_int_equal(freeze(f, 200, NULL), flying);
+	/* with the update in flight instead: the sale naming customer 2 and
+	 * customer 3's second update wait; the first half of a split and the
+	 * batch after both keep that order */
+	exec(f, "DELETE FROM batch_member; DELETE FROM batch;"
+	        " UPDATE customer SET batch_id = NULL; UPDATE txn SET batch_id = NULL;"
+	        " UPDATE record_update SET batch_id = NULL");
+	cupd(f, 6, 3); /* customer 3's second update */
+	cust(f, 7, "pending");
+	flying = freeze(f, 3, NULL);
+	assert_string_equal(members(f, flying), "customer:02,customer:07,txn:-4");
+	exec(f, "UPDATE batch SET sent = 1");
+	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &next, &f->e), 0);
+	assert_string_equal(members(f, next), "customer_update:01,customer_update:06");
+	exec(f, "DELETE FROM batch_member WHERE batch = 2; DELETE FROM batch WHERE id = 2;"
+	        " UPDATE record_update SET batch_id = NULL");
+	/* the first update in flight: the second waits for it */
+	exec(f, "UPDATE record_update SET batch_id = 1 WHERE id = 1");
+	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &next, &f->e), 0);
+	assert_int_equal(next, 0); /* the sale and the second update both wait */
+	assert_string_equal(q(f, "SELECT batch_id IS NULL FROM record_update WHERE id = 6"), "1");
+	/* a 413 split of the batch in flight: its halves, then the rest */
+	exec(f, "UPDATE record_update SET batch_id = NULL WHERE id = 1");
+	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &next, &f->e), 0);
+	assert_string_equal(members(f, next), "customer_update:01,customer_update:06");
+	assert_int_equal(rec_split(f->st, flying, &split_done, &f->e), 0);
+	assert_int_equal(split_done, 1);
+	assert_string_equal(q(f, "SELECT group_concat(records) FROM (SELECT records FROM batch ORDER BY id)"), "2,1,2");
+	assert_string_equal(q(f, "SELECT group_concat(kind) FROM (SELECT kind FROM batch_member b"
+	                         " JOIN batch ON batch.id = b.batch ORDER BY batch.id, seq)"),
+	                    "customer_update,customer_update,customer,customer,txn");
+}
+
 /* Assignments, folding, requeue, a person's correction. */
 static void test_assign_fold_requeue(void **state)
 {
@@ -537,6 +604,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_freeze_next, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_assign_fold_requeue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waits, setup, teardown),
 	};
