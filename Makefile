@@ -122,8 +122,10 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 
+# PA_SANITIZED tells the scripts they run under ASan/UBSan (SANITIZE=1),
+# where every process start costs several times more.
 test: all $(UNIT_BIN) $(FUZZ_REPLAY)
-	$(Q)BUILD=$(BUILD) tests/run $(UNIT_BIN) $(FUZZ_REPLAY)
+	$(Q)BUILD=$(BUILD) PA_SANITIZED=$(SANITIZE) tests/run $(UNIT_BIN) $(FUZZ_REPLAY)
 
 # The package under a real systemd: tests/systemd boots a Debian 12 machine
 # with systemd-nspawn (its root made once by debootstrap and cached in
