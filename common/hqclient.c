@@ -26,6 +26,7 @@
 #include "common/hqclient.h"
 #include "common/metrics.h"
 
+#include <cJSON.h>
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <limits.h>
@@ -180,6 +181,7 @@ struct hq_client {
 	char retry_v[HQ_HEADER_VALUE_MAX]; /* Retry-After value */
 	int have_retry;                    /* a Retry-After header came */
 	int replayed;                      /* Idempotent-Replayed: true */
+	int revision;                      /* HQ-API revision: 0 not asked, 1 2026-11-30 or later, 2 older */
 };
 
 /* Writes a printf-style message into buf (always NUL-terminated, truncated
@@ -989,6 +991,32 @@ cleanup:
 	if (hdrs)
 		slist_wipe_free(hdrs);
 	return rc;
+}
+
+int hq_revision(struct hq_client *c, bool *current, struct hq_response *r)
+{
+	cJSON *doc = NULL;
+	const cJSON *status, *rev;
+
+	response_init(r);
+	if (c->revision) {
+		*current = c->revision == 1;
+		return 0;
+	}
+	if (hq_get(c, "/v1/health", 0, 0, r) != 0 || r->status != 200)
+		return -1;
+	doc = cJSON_Parse(r->body ? r->body : "");
+	status = cJSON_GetObjectItemCaseSensitive(doc, "status");
+	rev = cJSON_GetObjectItemCaseSensitive(doc, "revision");
+	if (cJSON_IsString(status) && strcmp(status->valuestring, "ok") == 0)
+		c->revision = cJSON_IsString(rev) && strcmp(rev->valuestring, "2026-11-30") >= 0 ? 1 : 2;
+	cJSON_Delete(doc);
+	if (!c->revision) {
+		fmt(r->error, sizeof r->error, "HQ's /v1/health does not say it is ok");
+		return -1;
+	}
+	*current = c->revision == 1;
+	return 0;
 }
 
 /* ---- gzip ----------------------------------------------------------------- */

@@ -21,6 +21,7 @@
 #define POSAGENT_HQCLIENT_H
 
 #include "common/err.h"
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 #include <signal.h>
@@ -72,6 +73,13 @@ int hq_post(struct hq_client *c, const char *path, const char *body, size_t len,
  * auth 0 sends no Authorization header (/v1/health). Same returns as hq_post. */
 int hq_get(struct hq_client *c, const char *path_query, long extra_timeout, int auth,
            struct hq_response *r);
+
+/* Whether HQ follows HQ-API's 2026-11-30 revision (*current): its
+ * /v1/health names a "revision" of that date or later. An HQ without one
+ * predates addresses on transactions and updates (the agent sends it
+ * neither). Asked once per client (a GET without authentication), then
+ * remembered. Returns 0, or -1 when HQ did not answer ok (*r says how). */
+PA_MUST_USE int hq_revision(struct hq_client *c, bool *current, struct hq_response *r);
 
 void hq_response_free(struct hq_response *r);
 void hq_client_free(struct hq_client *c);

@@ -1,5 +1,6 @@
 #include "common/record.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +405,19 @@ cleanup:
 	return r;
 }
 
+/* The HQ this process sends to predates HQ-API's 2026-11-30 revision. */
+static atomic_bool legacy_hq;
+
+void rec_set_legacy_hq(bool legacy)
+{
+	atomic_store(&legacy_hq, legacy);
+}
+
+bool rec_legacy_hq(void)
+{
+	return atomic_load(&legacy_hq);
+}
+
 /* The stored body with its customer and address references as known now. */
 static cJSON *txn_record(struct store *st, int64_t id, struct pa_err *e)
 {
@@ -430,11 +444,12 @@ static cJSON *txn_record(struct store *st, int64_t id, struct pa_err *e)
 		cJSON_AddNullToObject(r, "customer");
 	else
 		cJSON_AddItemToObject(r, "customer", ref(s, "account", 2, 3));
-	/* Only members that name an address: an HQ of before the revision
-	 * never sees them on a sale that names none. */
-	if (sqlite3_column_type(s, 4) != SQLITE_NULL)
+	/* Only members that name an address, and never to an HQ of before the
+	 * revision (HQ-API: "the agent sends it neither"): the sale goes as
+	 * that HQ knows sales, the register keeps the address it names. */
+	if (sqlite3_column_type(s, 4) != SQLITE_NULL && !atomic_load(&legacy_hq))
 		cJSON_AddItemToObject(r, "delivery_address", ref(s, "address_id", 5, 6));
-	if (sqlite3_column_type(s, 7) != SQLITE_NULL)
+	if (sqlite3_column_type(s, 7) != SQLITE_NULL && !atomic_load(&legacy_hq))
 		cJSON_AddItemToObject(r, "invoice_address", ref(s, "address_id", 8, 9));
 cleanup:
 	store_release(st, s);
@@ -708,7 +723,8 @@ static int freeze(struct store *st, int max, const char *prio, int64_t flying, b
 		for (int pass = prio ? 0 : 1; pass < 2 && n < max; pass++)
 			if ((rc = take(st, (enum rec_kind)k, pass == 0 ? prio : NULL, *bid, m, &n, max, e)))
 				goto cleanup;
-	for (int k = REC_CUSTOMER_UPDATE; k <= REC_ADDRESS_UPDATE && n < max; k++)
+	/* updates never to an HQ of before the revision: they wait for it */
+	for (int k = REC_CUSTOMER_UPDATE; k <= REC_ADDRESS_UPDATE && n < max && !atomic_load(&legacy_hq); k++)
 		if ((rc = take(st, (enum rec_kind)k, NULL, *bid, m, &n, max, e)))
 			goto cleanup;
 	if (n == 0) {

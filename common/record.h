@@ -115,6 +115,15 @@ PA_MUST_USE int rec_requeue_txn(struct store *st, const char *txn_id, const char
  * send). */
 PA_MUST_USE int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct pa_err *e);
 
+/* For this process: the HQ it sends to predates HQ-API's 2026-11-30
+ * revision (no "revision" in /v1/health). Batches frozen from then on
+ * carry no updates (they wait, pending, for an HQ that takes them) and
+ * sales without their delivery_address/invoice_address members. */
+void rec_set_legacy_hq(bool legacy);
+
+/* What rec_set_legacy_hq last set (false until then). */
+bool rec_legacy_hq(void);
+
 /* While batch flying is in flight: freezes the next batch as rec_freeze
  * does, or nothing when another batch is open already; *bid: the new
  * batch or 0. Nothing in it can need flying to go first, whatever becomes

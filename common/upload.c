@@ -231,13 +231,23 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 	struct sending b;
 	struct hq_response r;
 	char path[200];
-	bool gone;
-	int rc;
+	bool gone, current = true;
+	int rc = 0;
 
 	memset(o, 0, sizeof(*o));
 	memset(&b, 0, sizeof(b));
 	memset(&r, 0, sizeof(r));
 	o->retry_after = -1;
+	/* what HQ takes decides what a batch may carry (asked once a client) */
+	if (hq_revision(hq, &current, &r) != 0) {
+		o->result = UP_RETRY;
+		o->status = r.status;
+		o->retry_after = r.retry_after;
+		describe(&r, o->error, sizeof(o->error));
+		goto cleanup;
+	}
+	rec_set_legacy_hq(!current);
+	hq_response_free(&r);
 	if ((rc = take_batch(st, cfg, priority_date, &b, &gone, e)) || !b.bid) {
 		o->result = gone ? UP_DONE : UP_IDLE; /* gone: an edit dropped it, take the next */
 		goto cleanup;

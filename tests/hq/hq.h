@@ -108,6 +108,11 @@ const char *http_query(const struct hq_request *rq, const char *name);
 /* Sets health's "revision" ("" leaves it out: an HQ older than it). */
 void api_set_revision(const char *revision);
 
+/* True when started with --revision none: HQ then also behaves as an HQ
+ * of before the revision, refusing (invalid_record) update records and a
+ * transaction's delivery_address/invoice_address members. */
+bool api_legacy(void);
+
 /* Answers a /v1 request into *rp (always filled). */
 void api_handle(const struct hq_request *rq, struct hq_reply *rp);
 

@@ -88,6 +88,11 @@ void api_set_revision(const char *r)
 	util_copy(revision, sizeof(revision), r);
 }
 
+bool api_legacy(void)
+{
+	return revision[0] == '\0';
+}
+
 /* health: 200 {"status": "ok", "time": HQ's clock, "api": 1, "revision"}
  * (no revision when started with --revision none: an older HQ). */
 static void health(struct hq_reply *rp)

@@ -447,6 +447,11 @@ static int one_record(struct batch *b, const cJSON *rec, bool bad_number, cJSON 
 		add_result(results, NULL, "rejected", "invalid_record", err.message);
 		return 0;
 	}
+	if ((!strcmp(type, "customer_update") || !strcmp(type, "address_update")) && api_legacy()) {
+		add_result(results, id, "rejected", "invalid_record",
+		           "type: must be customer, address or transaction (this HQ predates updates)");
+		return 0;
+	}
 	if (!strcmp(type, "customer_update") || !strcmp(type, "address_update"))
 		return upd_record(b, rec, type, id, bad_number, results);
 	rc = held(type, id);

@@ -147,6 +147,12 @@ int rules_members(const cJSON *rec, const char *type, struct val_err *err)
 		                          "customer", err) < 0
 		               ? -1
 		               : 0;
+	if (!strcmp(type, "transaction") && api_legacy())
+		for (int i = 0; i < 2; i++)
+			if (cJSON_GetObjectItemCaseSensitive(rec, i ? "invoice_address" : "delivery_address"))
+				return bad(err, "invalid_record", i ? "invoice_address" : "delivery_address",
+				           "%s: not a member of a transaction (this HQ predates addresses on sales)",
+				           i ? "invoice_address" : "delivery_address");
 	if (!strcmp(type, "transaction"))
 		return only_named(rec, txn_members, "", err) < 0 ||
 		               only_named(cJSON_GetObjectItemCaseSensitive(rec, "customer"), cust_ref,
