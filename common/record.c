@@ -418,41 +418,129 @@ bool rec_legacy_hq(void)
 	return atomic_load(&legacy_hq);
 }
 
-/* The stored body with its customer and address references as known now. */
-static cJSON *txn_record(struct store *st, int64_t id, struct pa_err *e)
+/* A growing text (a batch body). oom: an allocation failed, the text is
+ * incomplete. */
+struct text {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+/* Appends s[0..n) to t. */
+static void text_add(struct text *t, const char *s, size_t n)
+{
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 65536;
+		char *p;
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		if (!(p = realloc(t->p, cap))) {
+			t->oom = true;
+			return;
+		}
+		t->p = p;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static void text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+/* Appends v as compact JSON (v NULL: out of memory). */
+static void text_json(struct text *t, const cJSON *v)
+{
+	char *j = v ? cJSON_PrintUnformatted(v) : NULL;
+
+	if (!j)
+		t->oom = true;
+	else
+		text_str(t, j);
+	free(j);
+}
+
+/* Appends ,"name":REF (see ref) to t. */
+static void text_ref(struct text *t, const char *name, sqlite3_stmt *s, const char *strong, int col_async,
+                     int col_strong)
+{
+	cJSON *r = ref(s, strong, col_async, col_strong);
+
+	text_str(t, ",\"");
+	text_str(t, name);
+	text_str(t, "\":");
+	text_json(t, r);
+	cJSON_Delete(r);
+}
+
+/* Appends transaction row id as a batch carries it to t, its txn_id into
+ * rid: the stored body (a compact JSON object without references, as
+ * txn_record stored it) with its customer and address references as known
+ * now appended as text, so that a drain never parses and prints again the
+ * sales it sends. */
+static int txn_text(struct store *st, int64_t id, struct text *t, char *rid, size_t n, struct pa_err *e)
 {
 	sqlite3_stmt *s = store_stmt(st,
 		"SELECT t.body, t.customer_id, c.async_id, c.account, t.delivery_address_id, d.async_id, d.address_id,"
-		" t.invoice_address_id, i.async_id, i.address_id FROM txn t"
+		" t.invoice_address_id, i.async_id, i.address_id, t.txn_id FROM txn t"
 		" LEFT JOIN customer c ON c.id = t.customer_id LEFT JOIN address d ON d.id = t.delivery_address_id"
 		" LEFT JOIN address i ON i.id = t.invoice_address_id WHERE t.id = ?1", e);
-	cJSON *r = NULL;
+	const char *body;
+	size_t len;
+	int rc = 0;
 
 	if (!s)
-		return NULL;
+		return e->status;
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) != SQLITE_ROW) {
-		store_fail(st, e, "read transaction for upload");
+		rc = store_fail(st, e, "read transaction for upload");
 		goto cleanup;
 	}
-	r = cJSON_Parse(store_col_text(s, 0));
-	if (!r) {
-		err_set(e, EX_IOERR, "database_corrupt", NULL, "stored transaction %lld is unreadable", (long long)id);
+	body = store_col_text(s, 0);
+	len = body ? strlen(body) : 0;
+	if (len < 3 || body[0] != '{' || body[len - 1] != '}' || !store_col_text(s, 10)) {
+		rc = err_set(e, EX_IOERR, "database_corrupt", NULL, "stored transaction %lld is unreadable", (long long)id);
 		goto cleanup;
 	}
+	util_copy(rid, n, store_col_text(s, 10));
+	text_add(t, body, len - 1);
 	if (sqlite3_column_type(s, 1) == SQLITE_NULL)
-		cJSON_AddNullToObject(r, "customer");
+		text_str(t, ",\"customer\":null");
 	else
-		cJSON_AddItemToObject(r, "customer", ref(s, "account", 2, 3));
+		text_ref(t, "customer", s, "account", 2, 3);
 	/* Only members that name an address, and never to an HQ of before the
 	 * revision (HQ-API: "the agent sends it neither"): the sale goes as
 	 * that HQ knows sales, the register keeps the address it names. */
 	if (sqlite3_column_type(s, 4) != SQLITE_NULL && !atomic_load(&legacy_hq))
-		cJSON_AddItemToObject(r, "delivery_address", ref(s, "address_id", 5, 6));
+		text_ref(t, "delivery_address", s, "address_id", 5, 6);
 	if (sqlite3_column_type(s, 7) != SQLITE_NULL && !atomic_load(&legacy_hq))
-		cJSON_AddItemToObject(r, "invoice_address", ref(s, "address_id", 8, 9));
+		text_ref(t, "invoice_address", s, "address_id", 8, 9);
+	text_str(t, "}");
 cleanup:
 	store_release(st, s);
+	return rc;
+}
+
+/* The record txn_text makes, as a document. */
+static cJSON *txn_record(struct store *st, int64_t id, struct pa_err *e)
+{
+	struct text t = {NULL, 0, 0, false};
+	char rid[REC_ID_LEN];
+	cJSON *r = NULL;
+
+	if (txn_text(st, id, &t, rid, sizeof(rid), e) == 0) {
+		if (t.oom)
+			err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
+		else if (!(r = cJSON_Parse(t.p)))
+			err_set(e, EX_IOERR, "database_corrupt", NULL, "stored transaction %lld is unreadable",
+			        (long long)id);
+	}
+	free(t.p);
 	return r;
 }
 
@@ -512,68 +600,93 @@ static int hold_members(struct store *st, int64_t bid, struct pa_err *e)
 	return rc;
 }
 
-/* Inserts the member rows of batch bid from m[0..n) and returns the body's
- * records array in *recs. */
-static int add_members(struct store *st, int64_t bid, const struct rec_ref *m, int n, cJSON *recs,
-                       struct pa_err *e)
+/* Inserts the member rows of batch bid, rows a JSON array of [kind, row,
+ * record id], with one INSERT: the CHECK on batch_member.kind (an IN list
+ * of five) costs SQLite an ephemeral table each time a statement runs,
+ * which row by row was the largest part of a freeze. */
+static int add_members(struct store *st, int64_t bid, const cJSON *rows, struct pa_err *e)
 {
-	sqlite3_stmt *ins = store_stmt(st, "INSERT INTO batch_member(batch, seq, kind, row, record_id)"
-	                                      " VALUES (?1, ?2, ?3, ?4, ?5)", e);
-	char rid[REC_ID_LEN];
+	sqlite3_stmt *ins = NULL;
+	char *text = cJSON_PrintUnformatted(rows);
 	int rc = 0;
 
-	if (!ins)
+	if (!text)
+		return err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
+	if (!(ins = store_stmt(st, "INSERT INTO batch_member(batch, seq, kind, row, record_id)"
+	                           " SELECT ?1, key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)", e))) {
+		free(text);
 		return e->status;
-	for (int i = 0; i < n && !rc; i++) {
-		cJSON *r = member_record(st, &m[i], rid, sizeof(rid), e);
-		if (!r) {
-			rc = e->status;
-			break;
-		}
-		cJSON_AddItemToArray(recs, r);
-		sqlite3_reset(ins);
-		sqlite3_bind_int64(ins, 1, bid);
-		sqlite3_bind_int(ins, 2, i);
-		sqlite3_bind_text(ins, 3, rec_kind_name(m[i].kind), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 4, m[i].row);
-		sqlite3_bind_text(ins, 5, rid, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(ins) != SQLITE_DONE)
-			rc = store_fail(st, e, "freeze batch");
 	}
+	sqlite3_bind_int64(ins, 1, bid);
+	sqlite3_bind_text(ins, 2, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(ins) != SQLITE_DONE)
+		rc = store_fail(st, e, "freeze batch");
 	store_release(st, ins);
+	free(text);
 	return rc;
 }
 
+/* Appends member m's record to body and [kind, row, record id] to rows. */
+static int add_member(struct store *st, const struct rec_ref *m, struct text *body, cJSON *rows, struct pa_err *e)
+{
+	char rid[REC_ID_LEN];
+	cJSON *row;
+
+	if (m->kind == REC_TXN) {
+		if (txn_text(st, m->row, body, rid, sizeof(rid), e))
+			return e->status;
+	} else {
+		cJSON *r = member_record(st, m, rid, sizeof(rid), e);
+		if (!r)
+			return e->status;
+		text_json(body, r);
+		cJSON_Delete(r);
+	}
+	row = cJSON_CreateArray();
+	cJSON_AddItemToArray(rows, row);
+	cJSON_AddItemToArray(row, cJSON_CreateString(rec_kind_name(m->kind)));
+	cJSON_AddItemToArray(row, cJSON_CreateNumber((double)m->row));
+	cJSON_AddItemToArray(row, cJSON_CreateString(rid));
+	return 0;
+}
+
 /* Writes batch row bid's members and body from m[0..n) and, unless take
- * did already (held), marks the records as held by it. Inside a write
+ * did already (held), marks the records as held by it. The body is
+ * {"batch_id", "records": [...]}, put together as text. Inside a write
  * transaction. */
 static int build_batch(struct store *st, int64_t bid, const char *batch_id, const struct rec_ref *m, int n,
                        bool held, struct pa_err *e)
 {
+	struct text body = {NULL, 0, 0, false};
 	sqlite3_stmt *upd = NULL;
-	cJSON *body = cJSON_CreateObject(), *recs;
-	char *text = NULL;
-	int rc;
+	cJSON *rows = cJSON_CreateArray();
+	int rc = 0;
 
-	cJSON_AddStringToObject(body, "batch_id", batch_id);
-	recs = cJSON_AddArrayToObject(body, "records");
-	if ((rc = add_members(st, bid, m, n, recs, e)) || (!held && (rc = hold_members(st, bid, e))))
+	text_str(&body, "{\"batch_id\":\"");
+	text_str(&body, batch_id);
+	text_str(&body, "\",\"records\":[");
+	for (int i = 0; i < n && !rc; i++) {
+		if (i)
+			text_str(&body, ",");
+		rc = add_member(st, &m[i], &body, rows, e);
+	}
+	text_str(&body, "]}");
+	if (rc || (rc = add_members(st, bid, rows, e)) || (!held && (rc = hold_members(st, bid, e))))
 		goto cleanup;
-	text = cJSON_PrintUnformatted(body);
 	upd = store_prepare(st, "UPDATE batch SET body = ?2, records = ?3 WHERE id = ?1", e);
-	if (!upd || !text) {
+	if (!upd || body.oom || !rows) {
 		rc = upd ? err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory") : e->status;
 		goto cleanup;
 	}
 	sqlite3_bind_int64(upd, 1, bid);
-	sqlite3_bind_blob(upd, 2, text, (int)strlen(text), SQLITE_STATIC);
+	sqlite3_bind_blob(upd, 2, body.p, (int)body.len, SQLITE_STATIC);
 	sqlite3_bind_int(upd, 3, n);
 	if (sqlite3_step(upd) != SQLITE_DONE)
 		rc = store_fail(st, e, "freeze batch");
 cleanup:
 	sqlite3_finalize(upd);
-	cJSON_Delete(body);
-	free(text);
+	cJSON_Delete(rows);
+	free(body.p);
 	return rc;
 }
 
