@@ -10,11 +10,12 @@
  * client is used by one thread at a time.
  *
  * Why the multi interface, not just curl_easy_perform(): the stop flag must
- * end a transfer within ~250 ms, and curl_easy_perform() runs the progress
- * callback only about once a second while a long poll waits (measured: a
- * stop took up to 1.0 s). run_transfer() polls the sockets 250 ms at a time
- * (4 wake-ups a second while a long poll waits: the service's idle cost)
- * and checks the flag between polls; the progress callback checks it too.
+ * end a transfer within UTIL_STOP_CHECK (0.5 s), and curl_easy_perform()
+ * runs the progress callback only about once a second while a long poll
+ * waits (measured: a stop took up to 1.0 s). run_transfer() polls the
+ * sockets UTIL_STOP_CHECK at a time (2 wake-ups a second while a long poll
+ * waits: part of the service's idle cost) and checks the flag between
+ * polls; the progress callback checks it too.
  *
  * What the security of the link rests on is set once, in setup_handle(),
  * and no later code path touches it: https only, no redirects, peer and
@@ -728,9 +729,9 @@ static void read_cert_expiry(struct hq_client *c, struct hq_response *r)
 }
 
 /* Runs the transfer set up on c->easy to its end, checking *c->stop every
- * 250 ms at most. Returns curl's result for the transfer
+ * UTIL_STOP_CHECK at most. Returns curl's result for the transfer
  * (CURLE_ABORTED_BY_CALLBACK when stopped). */
-#define POLL_MS 250 /* longest wait between two looks at the stop flag */
+#define POLL_MS ((int)(UTIL_STOP_CHECK * 1000)) /* longest wait between two looks at the stop flag */
 
 static CURLcode run_transfer(struct hq_client *c)
 {

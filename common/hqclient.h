@@ -53,7 +53,7 @@ struct hq_response {
 
 /* Makes a client from a configuration already passed by cfg_check_hq(): reads
  * the token, loads libcurl. stop, when not NULL, is polled during
- * transfers: a non-zero value aborts the transfer within ~250 ms.
+ * transfers: a non-zero value aborts the transfer within UTIL_STOP_CHECK.
  * Returns 0, or -1 with a message in err (never containing the token). */
 PA_MUST_USE int hq_client_new(const struct cfg *cfg, volatile sig_atomic_t *stop,
                   struct hq_client **out, char *err, size_t errlen);

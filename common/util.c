@@ -94,8 +94,8 @@ void util_sleep(double secs, volatile sig_atomic_t *stop)
 		struct timespec ts;
 		if (left <= 0)
 			break;
-		if (left > 0.25)
-			left = 0.25;
+		if (left > UTIL_STOP_CHECK)
+			left = UTIL_STOP_CHECK;
 		ts.tv_sec = (time_t)left;
 		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
 		nanosleep(&ts, NULL);

@@ -25,8 +25,13 @@ void util_rfc3339(time_t t, char out[21]);
 /* Parses RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z"; -1 when unreadable. */
 time_t util_parse_rfc3339(const char *s);
 
-/* Sleeps up to secs on CLOCK_MONOTONIC, returning early (within ~250 ms)
- * once *stop becomes non-zero. stop may be NULL. */
+/* How often a wait of the service looks at its stop flag, in seconds: a
+ * SIGTERM is obeyed within about this (AGENT.md: clean within 2 s), and an
+ * idle service wakes this often per waiting thread (its idle CPU). */
+#define UTIL_STOP_CHECK 0.5
+
+/* Sleeps up to secs on CLOCK_MONOTONIC, returning early (within
+ * UTIL_STOP_CHECK) once *stop becomes non-zero. stop may be NULL. */
 void util_sleep(double secs, volatile sig_atomic_t *stop);
 
 /* Bounded copy: copies at most n-1 bytes of src and terminates dst.

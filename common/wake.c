@@ -179,8 +179,8 @@ bool wake_wait(struct wake *w, double secs, bool any, volatile sig_atomic_t *sto
 		double left = until - util_mono();
 		if (left <= 0)
 			return false;
-		if (left > 0.25)
-			left = 0.25;
+		if (left > UTIL_STOP_CHECK)
+			left = UTIL_STOP_CHECK;
 		if (poll(&p, 1, (int)(left * 1000) + 1) > 0 && drain(w, any))
 			return true;
 	}

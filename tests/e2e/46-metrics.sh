@@ -49,7 +49,7 @@ grep -Eq '^posagent_oldest_waiting_seconds\{store="S0001",register="R01"\} [0-9]
 check "the service with HQ down writes the file: failures count up, requests with no reply"
 "$POSAGENT_BIN" -c "$CONF" run 2>"$T/run.log" &
 pid=$!
-trap 'kill $pid 2>/dev/null; [ -n "${NE:-}" ] && kill $NE 2>/dev/null; hq_stop_quiet; rm -rf "$T"' EXIT
+trap 'kill $pid 2>/dev/null || true; [ -z "${NE:-}" ] || kill $NE 2>/dev/null || true; hq_stop_quiet; chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
 wait_sample "$M/posagent.prom" '^posagent_consecutive_failures\{[^}]*\} [1-9]'
 wait_sample "$M/posagent.prom" '^posagent_hq_requests_total\{[^}]*status="none"\} [1-9]'
 promtool check metrics <"$M/posagent.prom" >"$T/lint" 2>&1 || fail "promtool on the file: $(cat "$T/lint")"

@@ -17,7 +17,12 @@ CONF=
 hq_start() {
 	H=$T/hq
 	"$TOP/tests/hq/start" "$H" "$@" >"$T/hq-start.log" 2>&1 || { cat "$T/hq-start.log" >&2; fail "tests/hq/start failed"; }
-	trap 'hq_stop_quiet; chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
+	# the first start only: a script's own trap set after it (its service,
+	# a node_exporter) must survive a restart of HQ
+	if [ -z "${HQ_TRAPPED:-}" ]; then
+		trap 'hq_stop_quiet; chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
+		HQ_TRAPPED=1
+	fi
 	CONF=$H/S0001-R01.conf
 	DB=$(sed -n 's/^database *= *//p' "$CONF")
 }
