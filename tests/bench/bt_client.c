@@ -9,10 +9,11 @@
  * store, register, database; [hq] url, ca_file, token_file).
  *
  *   bt_client drain CONF BATCH
- *       reads the pending customers, then the pending transactions, from
- *       the database (one query each, in id order), builds the same HQ-API
- *       records as common/upload.c (same members, same order, the
- *       transaction's stored body plus its customer reference), batches of
+ *       reads the pending customers, then the pending transactions, then
+ *       the pending customer updates, from the database (one query each,
+ *       in id order), builds the same HQ-API records as common/upload.c
+ *       (same members, same order, the transaction's stored body plus its
+ *       customer reference, an update as common/update.c), batches of
  *       BATCH in the same envelope, gzip from 4096 bytes as the agent does,
  *       POSTs them with an Idempotency-Key and checks that every record is
  *       accepted. Prints "RECORDS SECONDS CONNECTIONS".
@@ -290,6 +291,9 @@ static int drain(int batch)
 		" language, attributes FROM customer WHERE state = 'pending' ORDER BY id",
 		"SELECT t.body, t.customer_id, c.async_id, c.account FROM txn t LEFT JOIN customer c"
 		" ON c.id = t.customer_id WHERE t.state = 'pending' ORDER BY t.id",
+		"SELECT u.update_id, u.created_at, u.fields, c.async_id, c.account FROM record_update u"
+		" JOIN customer c ON c.id = u.customer_id WHERE u.state = 'pending' AND u.kind = 'customer_update'"
+		" ORDER BY u.id",
 	};
 	sqlite3 *db = NULL;
 	long total = 0, conns = 0;
@@ -298,7 +302,7 @@ static int drain(int batch)
 	if (sqlite3_open_v2(cf.db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		die("cannot open", cf.db);
 	setup();
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		sqlite3_stmt *s = NULL;
 		cJSON *recs = NULL;
 		int n = 0;
@@ -324,6 +328,21 @@ static int drain(int batch)
 				put(r, "language", s, 9);
 				attrs = cJSON_Parse(sqlite3_column_text(s, 10) ? (const char *)sqlite3_column_text(s, 10) : "{}");
 				cJSON_AddItemToObject(r, "attributes", attrs ? attrs : cJSON_CreateObject());
+			} else if (k == 2) { /* as common/update.c's upd_record */
+				cJSON *ref, *fields;
+				r = cJSON_CreateObject();
+				cJSON_AddStringToObject(r, "type", "customer_update");
+				put(r, "update_id", s, 0);
+				put(r, "created_at", s, 1);
+				ref = cJSON_AddObjectToObject(r, "customer");
+				if (sqlite3_column_text(s, 4))
+					put(ref, "account", s, 4);
+				else
+					put(ref, "async_id", s, 3);
+				fields = cJSON_Parse((const char *)sqlite3_column_text(s, 2));
+				if (!fields)
+					die("unreadable update fields", NULL);
+				cJSON_AddItemToObject(r, "fields", fields);
 			} else {
 				r = cJSON_Parse((const char *)sqlite3_column_text(s, 0));
 				if (!r)

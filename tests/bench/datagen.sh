@@ -89,6 +89,53 @@ SQL
 # fill DB SQL-GENERATOR-CALLS...: runs the SQL of the given generator calls
 # (each a quoted command line) in one transaction, without fsync (nothing
 # is measured while building), then checkpoints so that the file is whole.
+# addr_sql FROM TO: one pending delivery address for each customer FROM..TO
+# (address id = customer id), as `customer address add --purpose delivery`
+# stores it (the folded search text included: the trigger gathers it into
+# the customer's address_text).
+addr_sql() {
+	local from=$1 to=$2
+	cat <<SQL
+WITH RECURSIVE n(i) AS (SELECT $from UNION ALL SELECT i + 1 FROM n WHERE i < $to)
+INSERT INTO address(id, async_id, customer_id, origin, state, purpose, is_primary, line1, city, postal_code, country,
+ created_at, waiting_since, updated_at, search_text)
+SELECT i, lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'
+ || substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+ i, 'local', 'pending', 'delivery', 0, 'Rua ' || i, 'Lisboa', '1100-' || printf('%03d', i % 1000), 'PT',
+ strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), unixepoch(), unixepoch(),
+ 'rua ' || i || ' lisboa 1100-' || printf('%03d', i % 1000)
+FROM n;
+SQL
+}
+
+# txn_addr_sql: every other sale that names a customer names that
+# customer's delivery address too (addr_sql's ids).
+txn_addr_sql() {
+	echo "UPDATE txn SET delivery_address_id = customer_id WHERE customer_id IS NOT NULL AND id % 2 = 0;"
+}
+
+# upd_sql FROM TO: customers FROM..TO, synced, edited once each after
+# upload (issue 12): a new email applied here and a pending customer_update
+# carrying it, HQ's old value kept in record_base, as `customer edit
+# --email` does.
+upd_sql() {
+	local from=$1 to=$2
+	cat <<SQL
+INSERT INTO record_base(kind, row, fields)
+SELECT 'customer_update', id, json_patch('{}', json_object('kind', kind, 'first_name', first_name, 'last_name', last_name,
+ 'organization_name', organization_name, 'email', email, 'phone', phone, 'language', language,
+ 'attributes', json(attributes)))
+FROM customer WHERE id BETWEEN $from AND $to;
+UPDATE customer SET email = 'new.' || email, updated_at = unixepoch() WHERE id BETWEEN $from AND $to;
+INSERT INTO record_update(update_id, kind, row, customer_id, fields, state, created_at, waiting_since, updated_at)
+SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'
+ || substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+ 'customer_update', id, id, json_object('email', email), 'pending', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
+ unixepoch(), unixepoch()
+FROM customer WHERE id BETWEEN $from AND $to ORDER BY id;
+SQL
+}
+
 fill() {
 	local db=$1
 	shift
