@@ -238,16 +238,15 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 	memset(&b, 0, sizeof(b));
 	memset(&r, 0, sizeof(r));
 	o->retry_after = -1;
-	/* what HQ takes decides what a batch may carry (asked once a client) */
-	if (hq_revision(hq, &current, &r) != 0) {
-		o->result = UP_RETRY;
-		o->status = r.status;
-		o->retry_after = r.retry_after;
-		describe(&r, o->error, sizeof(o->error));
-		goto cleanup;
-	}
-	rec_set_legacy_hq(!current);
+	/* What HQ takes decides what a batch may carry (asked once a client).
+	 * HQ not answering: the batch is frozen as for the last HQ this
+	 * process knew (this revision, for one that never reached HQ) and the
+	 * POST says what is wrong, as before; a batch that never left stays
+	 * editable. */
+	if (hq_revision(hq, &current, &r) == 0)
+		rec_set_legacy_hq(!current);
 	hq_response_free(&r);
+	memset(&r, 0, sizeof(r));
 	if ((rc = take_batch(st, cfg, priority_date, &b, &gone, e)) || !b.bid) {
 		o->result = gone ? UP_DONE : UP_IDLE; /* gone: an edit dropped it, take the next */
 		goto cleanup;
