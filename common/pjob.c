@@ -148,6 +148,7 @@ int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e)
 		}
 		/* Let another process (sync, eod) upload while we wait. */
 		store_unlock_upload(j->st);
+		up_forget();
 		if (!wait_again(j, o.error, o.retry_after, o.result == UP_AUTH, true))
 			break;
 		if ((rc = store_lock_upload(j->st, wait_lock, e))) {
@@ -156,6 +157,7 @@ int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e)
 		}
 	}
 	store_unlock_upload(j->st);
+	up_forget();
 	return rc;
 }
 

@@ -655,7 +655,7 @@ static int add_member(struct store *st, const struct rec_ref *m, struct text *bo
  * {"batch_id", "records": [...]}, put together as text. Inside a write
  * transaction. */
 static int build_batch(struct store *st, int64_t bid, const char *batch_id, const struct rec_ref *m, int n,
-                       bool held, struct pa_err *e)
+                       bool held, struct rec_body *out, struct pa_err *e)
 {
 	struct text body = {NULL, 0, 0, false};
 	sqlite3_stmt *upd = NULL;
@@ -683,6 +683,12 @@ static int build_batch(struct store *st, int64_t bid, const char *batch_id, cons
 	sqlite3_bind_int(upd, 3, n);
 	if (sqlite3_step(upd) != SQLITE_DONE)
 		rc = store_fail(st, e, "freeze batch");
+	if (!rc && out) { /* the caller keeps the bytes stored */
+		out->text = body.p;
+		out->len = body.len;
+		out->records = n;
+		body.p = NULL;
+	}
 cleanup:
 	sqlite3_finalize(upd);
 	cJSON_Delete(rows);
@@ -811,7 +817,7 @@ static int take(struct store *st, enum rec_kind k, const char *date, int64_t bid
  * none). A batch other than flying found frozen is *bid when oldest, else
  * nothing new is frozen (*bid 0). */
 static int freeze(struct store *st, int max, const char *prio, int64_t flying, bool oldest, int64_t *bid,
-                  struct pa_err *e)
+                  struct rec_body *out, struct pa_err *e)
 {
 	struct rec_ref m[REC_MAX_BATCH];
 	char batch_id[UUID_LEN + 1];
@@ -844,24 +850,32 @@ static int freeze(struct store *st, int max, const char *prio, int64_t flying, b
 		*bid = 0;
 		goto cleanup;
 	}
-	if ((rc = build_batch(st, *bid, batch_id, m, n, true, e)) || (rc = store_commit(st, e)))
+	if ((rc = build_batch(st, *bid, batch_id, m, n, true, out, e)) || (rc = store_commit(st, e)))
 		goto cleanup;
+	if (out)
+		util_copy(out->batch_id, sizeof(out->batch_id), batch_id);
 	log_info("froze batch %s: %d records%s", batch_id, n, flying ? " (while the one before is in flight)" : "");
 cleanup:
-	if (rc)
+	if (rc) {
 		*bid = 0;
+		if (out) {
+			free(out->text);
+			out->text = NULL;
+		}
+	}
 	store_rollback(st);
 	return rc;
 }
 
 int rec_freeze(struct store *st, int max, const char *prio, int64_t *bid, struct pa_err *e)
 {
-	return freeze(st, max, prio, 0, true, bid, e);
+	return freeze(st, max, prio, 0, true, bid, NULL, e);
 }
 
-int rec_freeze_next(struct store *st, int max, const char *prio, int64_t flying, int64_t *bid, struct pa_err *e)
+int rec_freeze_next(struct store *st, int max, const char *prio, int64_t flying, int64_t *bid, struct rec_body *body,
+                    struct pa_err *e)
 {
-	return freeze(st, max, prio, flying, false, bid, e);
+	return freeze(st, max, prio, flying, false, bid, body, e);
 }
 
 int rec_batch_members(struct store *st, int64_t bid, struct rec_ref *m, char (*rid)[REC_ID_LEN], int *n,
@@ -922,8 +936,8 @@ int rec_split(struct store *st, int64_t bid, int *split_done, struct pa_err *e)
 		goto cleanup;
 	half = n / 2;
 	if ((rc = rec_batch_release(st, bid, e)) || (rc = new_batch(st, &b1, batch_id, e)) ||
-	    (rc = build_batch(st, b1, batch_id, m, half, false, e)) || (rc = new_batch(st, &b2, batch_id, e)) ||
-	    (rc = build_batch(st, b2, batch_id, m + half, n - half, false, e)))
+	    (rc = build_batch(st, b1, batch_id, m, half, false, NULL, e)) || (rc = new_batch(st, &b2, batch_id, e)) ||
+	    (rc = build_batch(st, b2, batch_id, m + half, n - half, false, NULL, e)))
 		goto cleanup;
 	*split_done = 1;
 	log_info("HQ found a batch of %d records too large: split in %d and %d", n, half, n - half);

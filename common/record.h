@@ -124,14 +124,24 @@ void rec_set_legacy_hq(bool legacy);
 /* What rec_set_legacy_hq last set (false until then). */
 bool rec_legacy_hq(void);
 
+/* A frozen batch's body as stored (text: malloc'd, the caller frees it). */
+struct rec_body {
+	char batch_id[40];
+	char *text;
+	size_t len;
+	int records;
+};
+
 /* While batch flying is in flight: freezes the next batch as rec_freeze
  * does, or nothing when another batch is open already; *bid: the new
  * batch or 0. Nothing in it can need flying to go first, whatever becomes
  * of flying (answered, split, frozen again): a record whose customer or
  * address is in flying waits, as does an update of a record whose
- * earlier update is in flying. It goes up after flying (oldest first). */
+ * earlier update is in flying. It goes up after flying (oldest first).
+ * body (may be NULL): the new batch's id and exact body, when one was
+ * frozen (text NULL otherwise). */
 PA_MUST_USE int rec_freeze_next(struct store *st, int max, const char *prio, int64_t flying, int64_t *bid,
-                                struct pa_err *e);
+                                struct rec_body *body, struct pa_err *e);
 
 /* 413: drops batch bid and freezes its members again in two batches of
  * half the size, same order, new ids and keys: *split_done = 1. A batch

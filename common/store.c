@@ -788,6 +788,7 @@ int store_lock_upload(struct store *st, bool wait, struct pa_err *e)
 		                           : "another posagent process is uploading");
 	}
 	st->lock_fd = fd;
+	st->lock_gen++;
 	return 0;
 }
 

@@ -32,6 +32,7 @@ struct store {
 	char reg[33];       /* [agent] register */
 	char currency[4];   /* [agent] currency */
 	int lock_fd;        /* upload lock, -1 when not held */
+	unsigned lock_gen;  /* how many times the upload lock was taken */
 	struct {            /* prepared statements kept for reuse (store_stmt) */
 		const char *sql; /* the constant SQL text, by address */
 		sqlite3_stmt *s;

@@ -58,6 +58,80 @@ struct sending {
 	int records, was_sent;
 };
 
+/* The batch frozen during the last flight, as stored: the next take_batch
+ * sends it without reading its body back (a few hundred kB through an
+ * overflow chain). Valid only on the same connection while the upload
+ * lock has been held since (store's lock_gen unchanged): then no other
+ * process can have sent it, and an edit that dropped it leaves no row of
+ * that batch_id. One per thread (the uploader is one thread). */
+static _Thread_local struct {
+	const struct store *st;
+	unsigned gen;
+	int64_t bid;
+	struct rec_body body;
+} frozen;
+
+static void forget_frozen(void)
+{
+	free(frozen.body.text);
+	memset(&frozen, 0, sizeof(frozen));
+}
+
+void up_forget(void)
+{
+	forget_frozen();
+}
+
+/* Reads batch bid into b (inside take_batch's transaction): its ids, and
+ * its body from frozen when that is valid, else from the row. Returns 0,
+ * or a status; b->bid 0 when the row is gone. */
+static int read_batch(struct store *st, struct sending *b, struct pa_err *e)
+{
+	bool cached = frozen.body.text && frozen.st == st && frozen.gen == st->lock_gen && frozen.bid == b->bid &&
+	              st->lock_fd >= 0;
+	sqlite3_stmt *s = store_prepare(st, cached ? "SELECT batch_id, idem_key FROM batch WHERE id = ?1"
+	                                           : "SELECT batch_id, idem_key, body, records, sent FROM batch WHERE id = ?1",
+	                                e);
+	int rc = 0, step;
+
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, b->bid);
+	if ((step = sqlite3_step(s)) != SQLITE_ROW) {
+		rc = step == SQLITE_DONE ? 0 : store_fail(st, e, "read batch");
+		b->bid = 0;
+		goto cleanup;
+	}
+	util_copy(b->batch_id, sizeof(b->batch_id), store_col_text(s, 0));
+	util_copy(b->key, sizeof(b->key), store_col_text(s, 1));
+	if (cached && strcmp(frozen.body.batch_id, b->batch_id) == 0) {
+		b->body = frozen.body.text; /* never sent: frozen by us, the lock held since */
+		b->len = frozen.body.len;
+		b->records = frozen.body.records;
+		b->was_sent = 0;
+		frozen.body.text = NULL;
+		goto cleanup;
+	}
+	if (cached) { /* another batch under that row id: read it whole */
+		sqlite3_finalize(s);
+		forget_frozen();
+		return read_batch(st, b, e);
+	}
+	b->len = (size_t)sqlite3_column_bytes(s, 2);
+	if (!(b->body = malloc(b->len + 1))) {
+		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
+		goto cleanup;
+	}
+	memcpy(b->body, sqlite3_column_blob(s, 2), b->len);
+	b->body[b->len] = '\0';
+	b->records = sqlite3_column_int(s, 3);
+	b->was_sent = sqlite3_column_int(s, 4);
+cleanup:
+	forget_frozen();
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* Takes the oldest open batch, or freezes one (non-durable: the "sent"
  * mark below makes it durable, WAL being append-only), then reads it and
  * marks it sent in one write transaction, durably, before the POST: from
@@ -68,7 +142,6 @@ static int take_batch(struct store *st, const struct cfg *cfg, const char *prio,
                       struct pa_err *e)
 {
 	struct pa_err e2; /* for the clean-up of a failure: keeps *e */
-	sqlite3_stmt *s = NULL;
 	int rc;
 
 	*gone = false;
@@ -82,33 +155,11 @@ static int take_batch(struct store *st, const struct cfg *cfg, const char *prio,
 	}
 	if (!b->bid || (rc = store_begin(st, true, e)))
 		return rc;
-	if (!(s = store_prepare(st, "SELECT batch_id, idem_key, body, records, sent FROM batch WHERE id = ?1", e))) {
-		rc = e->status;
-		goto cleanup;
-	}
-	sqlite3_bind_int64(s, 1, b->bid);
-	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
-		rc = rc == SQLITE_DONE ? 0 : store_fail(st, e, "read batch");
-		*gone = rc == 0;
-		b->bid = 0;
-		goto cleanup;
-	}
-	rc = 0;
-	util_copy(b->batch_id, sizeof(b->batch_id), store_col_text(s, 0));
-	util_copy(b->key, sizeof(b->key), store_col_text(s, 1));
-	b->len = (size_t)sqlite3_column_bytes(s, 2);
-	if (!(b->body = malloc(b->len + 1))) {
-		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
-		goto cleanup;
-	}
-	memcpy(b->body, sqlite3_column_blob(s, 2), b->len);
-	b->body[b->len] = '\0';
-	b->records = sqlite3_column_int(s, 3);
-	b->was_sent = sqlite3_column_int(s, 4);
-	if (!(rc = store_exec_ii(st, "UPDATE batch SET attempts = attempts + 1, sent = 1 WHERE id = ?1", b->bid, 0, e)))
+	if (!(rc = read_batch(st, b, e)) && !b->bid)
+		*gone = true;
+	else if (!rc &&
+	         !(rc = store_exec_ii(st, "UPDATE batch SET attempts = attempts + 1, sent = 1 WHERE id = ?1", b->bid, 0, e)))
 		rc = store_commit(st, e);
-cleanup:
-	sqlite3_finalize(s);
 	store_rollback(st);
 	return rc;
 }
@@ -146,8 +197,15 @@ static void post(struct store *st, struct hq_client *hq, const struct cfg *cfg, 
 		return;
 	}
 	memset(&e2, 0, sizeof(e2));
-	if (store_set_durable(st, false, &e2) || rec_freeze_next(st, (int)cfg->batch_size, prio, b->bid, &next, &e2))
+	forget_frozen();
+	if (store_set_durable(st, false, &e2) ||
+	    rec_freeze_next(st, (int)cfg->batch_size, prio, b->bid, &next, &frozen.body, &e2))
 		log_warn("could not freeze the next batch while one is in flight (done after it): %s", e2.message);
+	else if (next && frozen.body.text) {
+		frozen.st = st;
+		frozen.gen = st->lock_gen;
+		frozen.bid = next;
+	}
 	if (store_set_durable(st, true, &e2))
 		log_warn("cannot restore full durability: %s", e2.message);
 	pthread_join(th, NULL);

@@ -46,6 +46,10 @@ struct up_outcome {
 PA_MUST_USE int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const char *priority_date,
             struct up_outcome *o, struct pa_err *e);
 
+/* Forgets the body of a batch up_step froze ahead (called when the upload
+ * lock is let go: it is known as never sent only while the lock is held). */
+void up_forget(void);
+
 /* Records waiting to go up (pending and not in a batch, or in an open
  * batch) in *n. */
 PA_MUST_USE int up_waiting(struct store *st, int64_t *n, struct pa_err *e);

@@ -470,10 +470,10 @@ static void test_freeze_next(void **state)
 	flying = freeze(f, 2, NULL);
 	assert_string_equal(members(f, flying), "customer:02,txn:-4");
 	exec(f, "UPDATE batch SET sent = 1");
-	assert_int_equal(rec_freeze_next(f->st, 1, NULL, flying, &next, &f->e), 0);
+	assert_int_equal(rec_freeze_next(f->st, 1, NULL, flying, &next, NULL, &f->e), 0);
 	assert_string_equal(members(f, next), "customer_update:01");
 	/* one next batch at most; the oldest still goes first */
-	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &again, &f->e), 0);
+	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &again, NULL, &f->e), 0);
 	assert_int_equal(again, 0);
 	assert_int_equal(freeze(f, 200, NULL), flying);
 	/* with the update in flight instead: the sale naming customer 2 and
@@ -487,18 +487,18 @@ static void test_freeze_next(void **state)
 	flying = freeze(f, 3, NULL);
 	assert_string_equal(members(f, flying), "customer:02,customer:07,txn:-4");
 	exec(f, "UPDATE batch SET sent = 1");
-	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &next, &f->e), 0);
+	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &next, NULL, &f->e), 0);
 	assert_string_equal(members(f, next), "customer_update:01,customer_update:06");
 	exec(f, "DELETE FROM batch_member WHERE batch = 2; DELETE FROM batch WHERE id = 2;"
 	        " UPDATE record_update SET batch_id = NULL");
 	/* the first update in flight: the second waits for it */
 	exec(f, "UPDATE record_update SET batch_id = 1 WHERE id = 1");
-	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &next, &f->e), 0);
+	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &next, NULL, &f->e), 0);
 	assert_int_equal(next, 0); /* the sale and the second update both wait */
 	assert_string_equal(q(f, "SELECT batch_id IS NULL FROM record_update WHERE id = 6"), "1");
 	/* a 413 split of the batch in flight: its halves, then the rest */
 	exec(f, "UPDATE record_update SET batch_id = NULL WHERE id = 1");
-	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &next, &f->e), 0);
+	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &next, NULL, &f->e), 0);
 	assert_string_equal(members(f, next), "customer_update:01,customer_update:06");
 	assert_int_equal(rec_split(f->st, flying, &split_done, &f->e), 0);
 	assert_int_equal(split_done, 1);
