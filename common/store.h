@@ -44,12 +44,17 @@ struct store {
  * otherwise a missing file, a directory, a read-only file or a file that is
  * not a SQLite database is EX_IOERR with a message saying what to do. Sets
  * the pragmas and brings the schema up to store_schema_version() (a newer file
- * than this program knows is EX_IOERR). Returns 0 with *out, or a status. */
+ * than this program knows is EX_IOERR). Refuses a database whose -wal is
+ * gone while its -shm says it held commits (checked only while this process
+ * has no other store open). Any thread may call it; opens and closes are
+ * serialized. Returns 0 with *out, or a status. */
 PA_MUST_USE int store_open(const char *path, bool create, struct store **out, struct pa_err *e);
 
 /* Sets the identity used for numbering and checks (from the config). */
 void store_identity(struct store *st, const char *store_id, const char *reg, const char *currency);
 
+/* Closes st (NULL: nothing): finalizes its statements, lets go of the
+ * upload lock and closes the connection. Any thread may call it. */
 void store_close(struct store *st);
 
 /* Transactions: begin (IMMEDIATE when write), commit, rollback.

@@ -11,7 +11,8 @@
  * WAL mode with synchronous=FULL and foreign keys on; every unusable file
  * is EX_IOERR with a code and a message naming the path, and is left as it
  * was; a database locked past the busy timeout is EX_TEMPFAIL; a dropped
- * batch sends its members back to the queue and touches no other batch.
+ * batch sends its members back to the queue and touches no other batch; a
+ * second store opened in the same process keeps the first one's locks.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -22,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -241,6 +244,50 @@ static void test_reopen(void **state)
 	assert_int_equal(store_meta_get(f->st, "cursor", v, sizeof(v), &f->e), 0);
 	assert_string_equal(v, "c-41");
 	assert_int_equal(st_int(f->st, "PRAGMA user_version"), store_schema_version());
+}
+
+/* Whether a process other than this one sees this process's lock on the
+ * -shm file's dead-man switch (byte 128: SQLite's UNIX_SHM_DMS, held by
+ * every process that has the wal-index mapped). A forked child asks,
+ * since F_GETLK ignores the asker's own locks. */
+static bool dms_held(const char *db)
+{
+	char shm[320];
+	pid_t child, parent = getpid();
+	int status = 0;
+
+	snprintf(shm, sizeof(shm), "%s-shm", db);
+	child = fork();
+	if (child == 0) {
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 128, .l_len = 1};
+		int fd = open(shm, O_RDWR);
+		_exit(fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK && fl.l_pid == parent ? 0 : 1);
+	}
+	return child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* A second store opened in a process (the service's threads) while the
+ * -wal is not there (the moment before the first connection makes it;
+ * here it is moved away and back) leaves the first connection's locks
+ * alone: the -shm is not opened and closed beside SQLite (a close drops
+ * every fcntl lock of the process on that file), so another process never
+ * takes the wal-index for abandoned and truncates it under this one. */
+static void test_second_open_keeps_locks(void **state)
+{
+	struct fx *f = *state;
+	struct store *second = NULL;
+	char wal[320], away[330];
+
+	assert_int_equal(store_open(f->db, true, &f->st, &f->e), 0);
+	assert_int_equal(store_meta_set(f->st, "cursor", "c-1", &f->e), 0);
+	assert_true(dms_held(f->db));
+	snprintf(wal, sizeof(wal), "%s-wal", f->db);
+	snprintf(away, sizeof(away), "%s.away", wal);
+	assert_int_equal(rename(wal, away), 0);
+	if (store_open(f->db, false, &second, &f->e) == 0) /* SQLite may refuse the odd -wal: either is fine */
+		store_close(second);
+	assert_int_equal(rename(away, wal), 0);
+	assert_true(dms_held(f->db));
 }
 
 /* user_version 0 (an empty file, or one an older build left) is upgraded
@@ -533,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_empty_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_open_keeps_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory, setup, teardown),
