@@ -168,7 +168,10 @@ int pjob_pull(struct pjob *j, long wait, struct pa_err *e)
 
 	j->failures = 0;
 	while (!(j->stop && *j->stop)) {
-		if ((rc = down_page(j->st, j->hq, j->cfg, wait, &o, e)))
+		/* After a failure the probe asks with wait=0: a long poll would
+		 * tell of HQ's return only when it ends (up to long_poll later),
+		 * and the uploader would sleep out its backoff meanwhile. */
+		if ((rc = down_page(j->st, j->hq, j->cfg, j->failures ? 0 : wait, &o, e)))
 			break;
 		if (o.ok) {
 			if (j->failures && j->wake)

@@ -55,7 +55,9 @@ PA_MUST_USE int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e);
  * at most the long poll's wait, and at most PJOB_PROBE_MAX (5 s at least,
  * retry_max at most): the downloader's probe is what notices HQ's return
  * and wakes the uploader (WAKE_HQ), so a fleet's backlogs drain within
- * about PJOB_PROBE_MAX plus what HQ's capacity takes (make fleet). */
+ * about PJOB_PROBE_MAX plus what HQ's capacity takes (make fleet). Every
+ * request after a failure asks with wait 0, so that HQ's return is known
+ * when it answers, not when a long poll ends. */
 #define PJOB_PROBE_MAX 10
 PA_MUST_USE int pjob_pull(struct pjob *j, long wait, struct pa_err *e);
 

@@ -5,7 +5,8 @@
 # commit wakes it through the socket DATABASE-wake, mode 0660, the
 # database's group); a stopped service (SIGSTOP), a dead one and a stale
 # socket never block or fail a create; and when HQ comes back after a
-# failure, the downloader wakes the uploader out of a 120 s Retry-After.
+# failure, the downloader wakes the uploader out of a 120 s Retry-After,
+# also with a 60 s long poll (its probe after a failure asks with wait 0).
 # Bounds are generous (30 s against an hour, 60 s against 120 s): they only
 # tell "woken" from "waited for the timer".
 set -euo pipefail
@@ -91,6 +92,23 @@ own_trap
 wait_for 60 "the customer at HQ after HQ came back" at_hq "$aid"
 [ $(($(date +%s) - t0)) -lt 100 ] || fail "the upload waited for its Retry-After"
 grep -q "upload: HQ answers again: retrying now" "$T/run.log" || fail "no wake from the downloader logged"
+
+check "HQ back, with a 60 s long poll: the downloader's probe asks without waiting, so the wake comes at once"
+# (a probe that long-polled would tell of HQ's return only when its poll
+# ended: 60 s later, and the upload would sleep out its 120 s meanwhile)
+kill -TERM "$pid"
+wait "$pid" || fail "the service exited non-zero on SIGTERM"
+conf_set "$CONF" sync long_poll 60
+start_service
+hq_admin fault "{\"path\":\"$BATCHES\",\"method\":\"POST\",\"kind\":\"status\",\"status\":503,\"retry_after\":\"120\",\"count\":1}" >/dev/null
+aid=$(pr --json customer create --first-name Probe | jq -r .async_id)
+wait_for 30 "the upload's 120 s wait" grep -Eq "upload: retrying in (1[2-9][0-9]|2[0-3][0-9]|240)\." "$T/run.log"
+fails=$(grep -c "download: retrying in" "$T/run.log" || true)
+hq_stop
+wait_for 30 "the downloader's failure" test "$(grep -c "download: retrying in" "$T/run.log")" -gt "$fails"
+hq_start
+own_trap
+wait_for 40 "the customer at HQ (the probe's wait is at most 10 s; a long poll would take 60)" at_hq "$aid"
 
 check "SIGTERM removes the socket"
 kill -TERM "$pid"
