@@ -44,7 +44,8 @@ struct worker {
 	volatile sig_atomic_t *stop; /* set by main: end now */
 	int rc;                      /* local failure status, 0 when none */
 	volatile int running;        /* its store and HQ client are open */
-	volatile int done;           /* the thread has returned */
+	volatile int done;           /* the thread has returned (or never started) */
+	bool started;                /* thread is a thread to join */
 	pthread_t thread;
 };
 
@@ -236,6 +237,22 @@ static void *metrics(void *arg)
 	return NULL;
 }
 
+/* Starts fn(w) in a thread. A thread that cannot start (no memory, a
+ * thread limit) is logged and counts as a worker that ended with EX_OSERR:
+ * without the uploader or the downloader the service stops (systemd
+ * restarts it); without the metrics writer it goes on. */
+static void start_one(struct worker *w, void *(*fn)(void *), const char *name)
+{
+	int err = pthread_create(&w->thread, NULL, fn, w);
+
+	w->started = err == 0;
+	if (err) {
+		log_error("cannot start the %s thread: %s", name, strerror(err));
+		w->rc = EX_OSERR;
+		w->done = 1;
+	}
+}
+
 /* Starts the uploader, the downloader and the metrics writer with cfg and
  * the wake-up socket (NULL: none); all end when *stop. */
 static void start_workers(struct worker *up, struct worker *down, struct worker *met, const struct cfg *cfg,
@@ -247,9 +264,17 @@ static void start_workers(struct worker *up, struct worker *down, struct worker 
 	up->cfg = down->cfg = met->cfg = cfg;
 	up->wake = down->wake = wake;
 	up->stop = down->stop = met->stop = stop;
-	pthread_create(&up->thread, NULL, uploader, up);
-	pthread_create(&down->thread, NULL, downloader, down);
-	pthread_create(&met->thread, NULL, metrics, met);
+	start_one(up, uploader, "upload");
+	start_one(down, downloader, "download");
+	start_one(met, metrics, "metrics");
+}
+
+/* Joins w's thread, if it started. */
+static void join_one(struct worker *w)
+{
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	w->started = false;
 }
 
 int cmd_run(struct cli *c, int argc, char **argv)
@@ -328,9 +353,9 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		stop_threads = 1;
 		if (got_term)
 			svc_stopping();
-		pthread_join(up.thread, NULL);
-		pthread_join(down.thread, NULL);
-		pthread_join(met.thread, NULL);
+		join_one(&up);
+		join_one(&down);
+		join_one(&met);
 		if (got_term)
 			break;
 		if (!got_hup) { /* a worker ended on its own: let systemd restart us */
