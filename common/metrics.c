@@ -299,7 +299,10 @@ int met_write_file(const char *path, const char *text, size_t len, char *err, si
 		                        : "");
 		goto cleanup;
 	}
-	fchmod(fd, 0644); /* whatever the umask: the collector reads it as another user */
+	if (fchmod(fd, 0644) != 0) { /* whatever the umask: the collector reads it as another user */
+		snprintf(err, errlen, "cannot make %s readable: %s", tmp, strerror(errno));
+		goto cleanup;
+	}
 	while (off < len) {
 		ssize_t w = write(fd, text + off, len - off);
 		if (w < 0 && errno == EINTR)
