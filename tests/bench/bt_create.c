@@ -11,7 +11,9 @@
  *                              same row (every column cust_create fills,
  *                              values of the same shape), stepped N times in
  *                              autocommit on a connection with the same
- *                              pragmas: each insert its own durable commit
+ *                              pragmas (store_open's: WAL, synchronous=FULL,
+ *                              foreign keys, a 1 MiB page cache): each
+ *                              insert its own durable commit
  *   bt_create fill DB NCUST TXNS DATE
  *                              NCUST x cust_create() and TXNS x txn_record()
  *                              per customer, the real code, on a connection
@@ -94,7 +96,8 @@ static int ref(const char *path, long n, const char *tag)
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_busy_timeout(db, 15000);
-	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", NULL, NULL,
+	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+	                 " PRAGMA cache_size=-1024", NULL, NULL,
 	                 NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
 	                       "INSERT INTO customer(async_id, local_number, kind, first_name, last_name,"
