@@ -20,7 +20,8 @@ sed -e "s|^database *=.*|database = $R/pos.db|" -e "s|^token_file *=.*|token_fil
 cp "$(sed -n 's/^token_file *= *//p' "$CONF")" "$R/token"
 chown -R nobody "$R"
 chmod 600 "$R/token"
-as_nobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"; }
+NOBODY=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups --)
+as_nobody() { "${NOBODY[@]}" "$@"; }
 
 expect_rc 0 as_nobody "$POSAGENT_BIN" -c "$R/pos.conf" init
 expect_rc 0 as_nobody "$POSAGENT_BIN" -c "$R/pos.conf" customer create --first-name Kept
@@ -28,8 +29,7 @@ expect_rc 0 as_nobody "$POSAGENT_BIN" -c "$R/pos.conf" customer create --first-n
 check "no thread can start: run exits 71 at once and says which thread and why"
 # (LeakSanitizer needs a thread of its own at exit: off under SANITIZE=1)
 [ -z "${PA_SANITIZED:-}" ] || export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-expect_rc 71 timeout -s KILL 60 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- \
-	bash -c 'ulimit -u 1 && exec "$0" -c "$1" run' "$POSAGENT_BIN" "$R/pos.conf"
+expect_rc 71 timeout -s KILL 60 "${NOBODY[@]}" bash -c 'ulimit -u 1 && exec "$0" -c "$1" run' "$POSAGENT_BIN" "$R/pos.conf"
 grep -q "cannot start the upload thread: " "$T/err" || fail "the failed thread start is not logged"
 grep -q "service stopping after a local failure" "$T/err" || fail "the stop is not logged"
 
