@@ -424,13 +424,14 @@ int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out,
 	if ((rc = next_local_number(st, local, sizeof(local), e)))
 		goto cleanup;
 	util_rfc3339(time(NULL), now);
-	/* Kept prepared (its triggers make it the costliest to prepare). */
+	/* Kept prepared (its triggers make it the costliest to prepare). It
+	 * returns the stored row, so the document needs no second read. */
 	ins = store_stmt(st,
 		"INSERT INTO customer(async_id, local_number, kind, first_name, last_name, organization_name,"
 		" email, phone, language, attributes, search_name, phone_digits, origin, state, created_at,"
 		" waiting_since, updated_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'local', 'pending', ?13,"
-		" unixepoch(), unixepoch())", e);
+		" unixepoch(), unixepoch()) RETURNING " CUST_COLS, e);
 	if (!ins) {
 		rc = e->status;
 		goto cleanup;
@@ -439,16 +440,23 @@ int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out,
 	sqlite3_bind_text(ins, 2, local, -1, SQLITE_STATIC);
 	bind_fields(ins, work);
 	sqlite3_bind_text(ins, 13, given_at ? given_at : now, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(ins) != SQLITE_ROW) {
+		rc = store_fail(st, e, "store customer");
+		goto cleanup;
+	}
+	id = sqlite3_column_int64(ins, 0);
+	/* The document as cust_get would read it: a new customer has no
+	 * update and no address yet. */
+	doc = cust_doc(ins);
+	upd_decorate_none(doc);
+	cJSON_AddArrayToObject(doc, "addresses");
 	if (sqlite3_step(ins) != SQLITE_DONE) {
 		rc = store_fail(st, e, "store customer");
 		goto cleanup;
 	}
-	id = sqlite3_last_insert_rowid(st->db);
-	/* The document and its possible duplicates are read inside the
-	 * transaction (no second one to open), and returned only once the
-	 * commit succeeded. */
-	if ((rc = cust_get(st, id, &doc, e)) ||
-	    (rc = find_duplicates(st, id, work, cJSON_AddArrayToObject(doc, "possible_duplicates"), e)) ||
+	/* The possible duplicates are read inside the transaction (no second
+	 * one to open); all is returned only once the commit succeeded. */
+	if ((rc = find_duplicates(st, id, work, cJSON_AddArrayToObject(doc, "possible_duplicates"), e)) ||
 	    (rc = store_commit(st, e)))
 		goto cleanup;
 	intx = false;

@@ -463,6 +463,8 @@ int upd_decorate(struct store *st, enum upd_kind k, int64_t row, cJSON *doc, str
 	if (step != SQLITE_DONE) {
 		rc = store_fail(st, e, "read updates");
 		cJSON_Delete(ue);
+	} else if (!pending && !ue) {
+		upd_decorate_none(doc);
 	} else {
 		cJSON_AddBoolToObject(doc, "pending_update", pending);
 		if (ue)
@@ -472,6 +474,12 @@ int upd_decorate(struct store *st, enum upd_kind k, int64_t row, cJSON *doc, str
 	}
 	store_release(st, s);
 	return rc;
+}
+
+void upd_decorate_none(cJSON *doc)
+{
+	cJSON_AddBoolToObject(doc, "pending_update", false);
+	cJSON_AddNullToObject(doc, "update_error");
 }
 
 cJSON *upd_record(struct store *st, int64_t id, struct pa_err *e)

@@ -84,6 +84,10 @@ PA_MUST_USE int upd_settle(struct store *st, int64_t cid, int64_t version, struc
  * the document of record (k, row). */
 PA_MUST_USE int upd_decorate(struct store *st, enum upd_kind k, int64_t row, cJSON *doc, struct pa_err *e);
 
+/* What upd_decorate adds for a record with no update: a record created in
+ * this transaction ("pending_update": false, "update_error": null). */
+void upd_decorate_none(cJSON *doc);
+
 /* Applies an update's fields onto rec (null clears; others replace). */
 void upd_apply_fields(cJSON *rec, const cJSON *fields);
 
