@@ -681,10 +681,31 @@ cleanup:
 	return rc;
 }
 
+/* Statement journals of up to this many bytes stay in memory. A write
+ * inside an explicit transaction (BEGIN IMMEDIATE ... COMMIT, as every
+ * create is) keeps one, in case that statement alone must be undone; an
+ * INSERT into customer rewrites some 27 pages of its tables and FTS
+ * indexes, beyond SQLite's default of 64 KiB, so each such create made,
+ * wrote and unlinked a file in /var/tmp. Bounded: a bigger journal still
+ * spills to a file. */
+#define STMT_JOURNAL_RAM (4 << 20)
+
+/* Process-wide SQLite settings, once, before SQLite's first use. */
+static void configure_sqlite(void)
+{
+	/* Deliberately unchecked: it fails (SQLITE_MISUSE) only when SQLite
+	 * was already initialized by something else in this process (a test
+	 * opening a database directly), and then statement journals spill at
+	 * the default size, which costs time, never correctness. */
+	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_RAM);
+}
+
 int store_open(const char *path, bool create, struct store **out, struct pa_err *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int rc;
 
+	pthread_once(&once, configure_sqlite);
 	pthread_mutex_lock(&stores_lock);
 	rc = open_store(path, create, stores_open == 0, out, e);
 	if (!rc)
