@@ -406,7 +406,7 @@ static int do_read(struct cli *c, int argc, char **argv, const char *verb)
 	if (argc - optind != want_args)
 		return cli_usage(c, syn, argc - optind < want_args ? "missing argument" : "unexpected argument: %s",
 		                 argv[argc - 1]);
-	if ((rc = cli_open(c, &st, &e)))
+	if ((rc = cli_open(c, &st, &e)) || (rc = store_short_reads(st, &e)))
 		goto fail;
 	if (strcmp(verb, "show") == 0) {
 		if ((rc = cust_resolve(st, argv[optind], &id, &e)) || (rc = cust_get(st, id, &doc, &e)))

@@ -296,6 +296,67 @@ static const char *const migrations[] = {
 	 * have sent it, so an edit of it must travel as an update. */
 	("ALTER TABLE customer ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;"
 	 "ALTER TABLE address ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;"),
+
+	/* 5 -> 6: issue 13, search as cashiers type without a doclist per
+	 * keystroke. The names tier and the phone digits get indexes of
+	 * their own, small (detail='none': rowids only, no positions) and
+	 * keyed by -id, so that FTS5's forward walk is newest first and a
+	 * LIMIT stops it after a page or two instead of reading a whole
+	 * doclist backwards (common/search.c says how each is queried).
+	 * customer_name_fts: the name words, with prefix indexes of 1 to 4
+	 * characters (a word typed so far is one doclist). customer_phone_fts:
+	 * the phone digits in trigrams (digits anywhere in the phone). And
+	 * customer_au now fires only when an indexed column really changed:
+	 * before, every state change of a customer rewrote both big FTS
+	 * indexes. */
+	"CREATE VIRTUAL TABLE customer_name_fts USING fts5(search_name, content='', prefix='1 2 3 4', detail='none', columnsize=0);"
+	"CREATE VIRTUAL TABLE customer_phone_fts USING fts5(phone_digits, content='', tokenize='trigram', detail='none', columnsize=0);"
+	"INSERT INTO customer_name_fts(rowid, search_name) SELECT -id, search_name FROM customer"
+	" WHERE search_name <> '' ORDER BY id DESC;"
+	"INSERT INTO customer_phone_fts(rowid, phone_digits) SELECT -id, phone_digits FROM customer"
+	" WHERE phone_digits IS NOT NULL ORDER BY id DESC;"
+	"CREATE TRIGGER customer_key_ai AFTER INSERT ON customer BEGIN"
+	" INSERT INTO customer_name_fts(rowid, search_name) SELECT -new.id, new.search_name WHERE new.search_name <> '';"
+	" INSERT INTO customer_phone_fts(rowid, phone_digits) SELECT -new.id, new.phone_digits"
+	"  WHERE new.phone_digits IS NOT NULL;"
+	"END;"
+	"CREATE TRIGGER customer_key_ad AFTER DELETE ON customer BEGIN"
+	" INSERT INTO customer_name_fts(customer_name_fts, rowid, search_name) SELECT 'delete', -old.id, old.search_name"
+	"  WHERE old.search_name <> '';"
+	" INSERT INTO customer_phone_fts(customer_phone_fts, rowid, phone_digits) SELECT 'delete', -old.id, old.phone_digits"
+	"  WHERE old.phone_digits IS NOT NULL;"
+	"END;"
+	"CREATE TRIGGER customer_name_au AFTER UPDATE OF search_name ON customer"
+	" WHEN old.search_name IS NOT new.search_name BEGIN"
+	" INSERT INTO customer_name_fts(customer_name_fts, rowid, search_name) SELECT 'delete', -old.id, old.search_name"
+	"  WHERE old.search_name <> '';"
+	" INSERT INTO customer_name_fts(rowid, search_name) SELECT -new.id, new.search_name WHERE new.search_name <> '';"
+	"END;"
+	"CREATE TRIGGER customer_phone_au AFTER UPDATE OF phone_digits ON customer"
+	" WHEN old.phone_digits IS NOT new.phone_digits BEGIN"
+	" INSERT INTO customer_phone_fts(customer_phone_fts, rowid, phone_digits) SELECT 'delete', -old.id, old.phone_digits"
+	"  WHERE old.phone_digits IS NOT NULL;"
+	" INSERT INTO customer_phone_fts(rowid, phone_digits) SELECT -new.id, new.phone_digits"
+	"  WHERE new.phone_digits IS NOT NULL;"
+	"END;"
+	"DROP TRIGGER customer_au;"
+	"CREATE TRIGGER customer_au AFTER UPDATE OF search_name, email, phone, phone_digits,"
+	" local_number, account, address_text ON customer"
+	" WHEN old.search_name IS NOT new.search_name OR old.email IS NOT new.email OR old.phone IS NOT new.phone"
+	" OR old.phone_digits IS NOT new.phone_digits OR old.local_number IS NOT new.local_number"
+	" OR old.account IS NOT new.account OR old.address_text IS NOT new.address_text BEGIN"
+	" INSERT INTO customer_tri(customer_tri, rowid, search_name, email, phone_digits, local_number, account,"
+	"  address_text) VALUES ('delete', old.id, old.search_name, old.email, old.phone_digits, old.local_number,"
+	"  old.account, old.address_text);"
+	" INSERT INTO customer_word(customer_word, rowid, search_name, email, phone, local_number, account,"
+	"  address_text) VALUES ('delete', old.id, old.search_name, old.email, old.phone, old.local_number,"
+	"  old.account, old.address_text);"
+	" INSERT INTO customer_tri(rowid, search_name, email, phone_digits, local_number, account, address_text)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone_digits, new.local_number, new.account,"
+	"  new.address_text);"
+	" INSERT INTO customer_word(rowid, search_name, email, phone, local_number, account, address_text)"
+	"  VALUES (new.id, new.search_name, new.email, new.phone, new.local_number, new.account, new.address_text);"
+	"END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -830,6 +891,11 @@ int store_batch_drop(struct store *st, int64_t batch, struct pa_err *e)
 int store_set_durable(struct store *st, bool full, struct pa_err *e)
 {
 	return store_exec_ii(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", 0, 0, e);
+}
+
+int store_short_reads(struct store *st, struct pa_err *e)
+{
+	return store_exec_ii(st, "PRAGMA cache_size=-128", 0, 0, e);
 }
 
 int store_lock_upload(struct store *st, bool wait, struct pa_err *e)

@@ -12,8 +12,10 @@
 # address line 1, city and postal code are searched, and an edited address
 # is found by its new text only; results come exact match first (local
 # number, account, email, phone), then names whose words start with the
-# search words, then the rest, newest first within each; the upgrade folds
-# the rows already there.
+# search words, then the rest, newest first within each; names and phone
+# digits have indexes of their own (schema 6) that follow every edit, and
+# an update that changes no indexed column leaves the search indexes
+# alone; the upgrade folds the rows already there.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 setup
@@ -91,14 +93,38 @@ check "text output: one line per customer, in the same order"
 expect_rc 0 pa customer search mar
 [ "$(cut -c1-10 "$T/out" | tr '\n' ' ')" = "$C6 $C4 $C5 " ] || fail "text search is not in rank order"
 
+check "names and phone digits have indexes of their own, kept by every change and only by a real one"
+id2=$(sql "SELECT id FROM customer WHERE local_number = '$C2'")
+[ "$(sql "SELECT -rowid FROM customer_name_fts WHERE customer_name_fts MATCH 'silv*'")" = "$id2" ] ||
+	fail "the name index does not hold Ana Silva under silv"
+[ "$(sql "SELECT -rowid FROM customer_phone_fts WHERE customer_phone_fts MATCH '\"234\" AND \"567\"' ORDER BY rowid")" = "$(sql "SELECT id FROM customer WHERE phone_digits LIKE '%234567%' ORDER BY id DESC")" ] ||
+	fail "the phone index does not hold the phones with 234567"
+want "234 567" "$C5 $C2"
+want "911 234 5678" "$C5"
+expect_rc 0 pa customer edit "$C2" --last-name Silveira --phone "+351 960 000 001"
+want "silveira" "$C2"
+want "silva" ""
+want "234 567" "$C5"
+want "000 001" "$C2"
+[ -z "$(sql "SELECT rowid FROM customer_name_fts WHERE customer_name_fts MATCH 'silva'")" ] ||
+	fail "the old name stayed in the name index"
+segs=$(sql "SELECT group_concat(id) FROM (SELECT id FROM customer_tri_data ORDER BY id)")
+sql "UPDATE customer SET search_name = search_name, email = email, state = state"
+[ "$(sql "SELECT group_concat(id) FROM (SELECT id FROM customer_tri_data ORDER BY id)")" = "$segs" ] ||
+	fail "an update that changed no indexed column rewrote the search index"
+expect_rc 0 pa customer edit "$C2" --last-name Silva --phone "+351 911 234 567"
+
 check "a database of the previous schema is upgraded: existing rows folded and addresses indexed"
-# The database goes back to just before issue 13's migration; the entries
-# after it (issue 15's maybe_sent columns) are undone too, to run again.
-V=$(grep -oE '/\* [0-9]+ -> [0-9]+: issue 13' "$TOP/common/store.c" | awk '{print $2}')
+# The database goes back to just before issue 13's first migration; the
+# entries after it (issue 15's maybe_sent columns, issue 13's name and
+# phone indexes) are undone too, to run again.
+V=$(grep -oE '/\* [0-9]+ -> [0-9]+: issue 13' "$TOP/common/store.c" | head -1 | awk '{print $2}')
 [ -n "$V" ] || fail "issue 13's migration not found in common/store.c"
-[ "$(grep -cE '/\* [0-9]+ -> [0-9]+:' "$TOP/common/store.c")" = $((V + 2)) ] ||
-	fail "a migration after issue 15's: undo it here as well"
-sql "ALTER TABLE customer DROP COLUMN maybe_sent; ALTER TABLE address DROP COLUMN maybe_sent;
+[ "$(grep -cE '/\* [0-9]+ -> [0-9]+:' "$TOP/common/store.c")" = $((V + 3)) ] ||
+	fail "a migration after issue 13's name and phone indexes: undo it here as well"
+sql "DROP TRIGGER customer_key_ai; DROP TRIGGER customer_key_ad; DROP TRIGGER customer_name_au;
+	DROP TRIGGER customer_phone_au; DROP TABLE customer_name_fts; DROP TABLE customer_phone_fts;
+	ALTER TABLE customer DROP COLUMN maybe_sent; ALTER TABLE address DROP COLUMN maybe_sent;
 	DROP TRIGGER customer_ai; DROP TRIGGER customer_au; DROP TRIGGER customer_ad;
 	DROP TRIGGER address_search_ai; DROP TRIGGER address_search_au; DROP TRIGGER address_search_ad;
 	DROP TRIGGER address_search_stale; DROP TABLE customer_tri; DROP TABLE customer_word;
@@ -132,7 +158,7 @@ sql "ALTER TABLE customer DROP COLUMN maybe_sent; ALTER TABLE address DROP COLUM
 [ "$(sql "SELECT count(*) FROM customer_tri WHERE customer_tri MATCH '\"joao\"'")" = 1 ] ||
 	fail "the old-schema copy is not as the old code left it"
 want "muller joao" "$C1"
-[ "$(sql "PRAGMA user_version")" = $((V + 2)) ] || fail "the database was not upgraded"
+[ "$(sql "PRAGMA user_version")" = $((V + 3)) ] || fail "the database was not upgraded"
 want "porto" "$C2"
 want "evora sao" "$C4"
 want "lodz" "$C7"
