@@ -43,6 +43,12 @@ jq -e '.local_number == "R01-000002" and .account == null and .state == "pending
 	and (.created_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"))' "$T/out" >/dev/null ||
 	fail "customer JSON values are wrong"
 [[ $(jget .async_id) =~ $UUID_RE ]] || fail "JSON async_id is not a UUID"
+# create prints what it stored (from the INSERT itself): the same document,
+# key for key and in the same order, as show reads back
+jq 'del(.possible_duplicates)' "$T/out" >"$T/created.json"
+expect_rc 0 pa --json customer show R01-000002
+cmp -s <(jq . "$T/created.json") <(jq . "$T/out") ||
+	fail "create printed a document that differs from show's: $(diff <(jq . "$T/created.json") <(jq . "$T/out") | head -5)"
 expect_rc 0 pa customer create --first-name Bo --json
 [ "$(jget .local_number)" = R01-000003 ] || fail "--json after the command: no JSON, or numbering skipped"
 [ "$(ncust)" = 3 ] || fail "expected 3 customers"

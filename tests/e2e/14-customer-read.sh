@@ -99,6 +99,31 @@ jq -e 'type == "array" and length == 6 and (map(.account // .local_number) == ["
 	"R01-000003","R01-000002","R01-000001"]) and (.[5].addresses | length) == 1' "$T/out" >/dev/null ||
 	fail "list --json is not the 6 customers newest first"
 
+check "list and search JSON: each customer exactly as show prints it (addresses and updates on the right one)"
+# the documents of a list are completed together (one statement for all
+# their updates, one for all their addresses): each must get its own
+expect_rc 0 pa customer address add R01-000003 --line1 "Rua do Pão 3" --city Porto --postal-code 4000-001 --country PT --purpose invoice
+expect_rc 0 pa customer address add R01-000003 --line1 "Armazém 4" --city Maia --postal-code 4470-001 --country PT --purpose delivery
+expect_rc 0 pa customer edit C004242 --language en-GB
+expect_rc 0 pa --json customer list
+cp "$T/out" "$T/list.json"
+jq -e '(.[1].pending_update == true) and (.[3].addresses | length) == 2 and (.[0].addresses | length) == 0' \
+	"$T/list.json" >/dev/null || fail "list --json did not put the update and the addresses on their customers"
+for i in 0 1 2 3 4 5; do
+	ref=$(jq -r ".[$i].account // .[$i].local_number" "$T/list.json")
+	expect_rc 0 pa --json customer show "$ref"
+	cmp -s <(jq -S ".[$i]" "$T/list.json") <(jq -S . "$T/out") || fail "list's $ref differs from show's"
+done
+expect_rc 0 pa --json customer search a
+for i in $(seq 0 $(($(jget length) - 1))); do
+	ref=$(jq -r ".[$i].account // .[$i].local_number" "$T/out")
+	jq -S ".[$i]" "$T/out" >"$T/one.json"
+	expect_rc 0 pa --json customer show "$ref"
+	cmp -s "$T/one.json" <(jq -S . "$T/out") || fail "search's $ref differs from show's"
+	expect_rc 0 pa --json customer search a
+done
+before=$(db_sum)
+
 check "list --state and --limit"
 expect_rc 0 pa --json customer list --state pending
 [ "$(jget 'map(.local_number) | join(",")')" = "R01-000003,R01-000002,R01-000001" ] || fail "--state pending is wrong"
