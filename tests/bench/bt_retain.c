@@ -110,7 +110,10 @@ int main(int argc, char **argv)
 		if (size > largest)
 			largest = size;
 	}
-	store_query_i(st, "SELECT count(*) FROM txn", 0, 0, 0, &left, &e);
+	if (store_query_i(st, "SELECT count(*) FROM txn", 0, 0, 0, &left, &e)) {
+		fprintf(stderr, "bt_retain: %s\n", e.message);
+		goto cleanup;
+	}
 	printf("%lld\t%lld\t%lld\n", (long long)largest, (long long)size, (long long)left);
 	rc = 0;
 cleanup:
