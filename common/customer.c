@@ -142,6 +142,40 @@ static cJSON *cust_doc(sqlite3_stmt *s)
 	return c;
 }
 
+/* Rows and their documents, gathered in order (a list, a search, the
+ * addresses of them). */
+struct doc_list {
+	int64_t *ids;
+	cJSON **docs;
+	int n, cap;
+};
+
+/* Appends (id, doc) to l. Returns 0, or -1 when out of memory (doc is
+ * then not kept). */
+static int doc_list_add(struct doc_list *l, int64_t id, cJSON *doc)
+{
+	if (l->n == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 64;
+		int64_t *ids = realloc(l->ids, sizeof(*ids) * (size_t)cap);
+		cJSON **docs = ids ? realloc(l->docs, sizeof(*docs) * (size_t)cap) : NULL;
+		if (ids)
+			l->ids = ids;
+		if (!docs)
+			return -1;
+		l->docs = docs;
+		l->cap = cap;
+	}
+	l->ids[l->n] = id;
+	l->docs[l->n++] = doc;
+	return 0;
+}
+
+static void doc_list_free(struct doc_list *l)
+{
+	free(l->ids);
+	free(l->docs);
+}
+
 /* Completes docs[0..n), the documents of customers ids[0..n), as
  * cust_get makes them: their update state, then "addresses" (each with
  * its own update state). One statement each for the customers' updates,
@@ -150,9 +184,8 @@ static int finish_docs(struct store *st, const int64_t *ids, cJSON *const *docs,
 {
 	/* j.key: the customer's place in ids[]; in that order, then by address */
 	sqlite3_stmt *s = NULL;
-	int64_t *aids = NULL;
-	cJSON **adocs = NULL;
-	int na = 0, cap = 0, rc, step;
+	struct doc_list addrs = {0};
+	int rc, step;
 
 	if ((rc = upd_decorate_many(st, UPD_CUSTOMER, ids, docs, n, e)))
 		return rc;
@@ -171,32 +204,21 @@ static int finish_docs(struct store *st, const int64_t *ids, cJSON *const *docs,
 		cJSON *a;
 		if (i < 0 || i >= n)
 			continue;
-		if (na == cap) {
-			int64_t *ni = realloc(aids, sizeof(*aids) * (size_t)(cap ? cap * 2 : 16));
-			cJSON **nd = ni ? realloc(adocs, sizeof(*adocs) * (size_t)(cap ? cap * 2 : 16)) : NULL;
-			if (ni)
-				aids = ni;
-			if (!nd) {
-				rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
-				goto cleanup;
-			}
-			adocs = nd;
-			cap = cap ? cap * 2 : 16;
-		}
 		a = addr_doc(s);
 		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(docs[i], "addresses"), a);
-		aids[na] = sqlite3_column_int64(s, 0);
-		adocs[na++] = a;
+		if (doc_list_add(&addrs, sqlite3_column_int64(s, 0), a)) {
+			rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
+			goto cleanup;
+		}
 	}
 	if (step != SQLITE_DONE) {
 		rc = store_fail(st, e, "read addresses");
 		goto cleanup;
 	}
-	rc = upd_decorate_many(st, UPD_ADDRESS, aids, adocs, na, e);
+	rc = upd_decorate_many(st, UPD_ADDRESS, addrs.ids, addrs.docs, addrs.n, e);
 cleanup:
 	store_release(st, s);
-	free(aids);
-	free(adocs);
+	doc_list_free(&addrs);
 	return rc;
 }
 
@@ -684,37 +706,27 @@ cleanup:
  * documents with addresses into an array. */
 static int collect(struct store *st, sqlite3_stmt *s, cJSON **out, struct pa_err *e)
 {
-	cJSON *arr = cJSON_CreateArray(), **docs = NULL;
-	int64_t *ids = NULL;
-	int step, rc = 0, n = 0, cap = 0;
+	cJSON *arr = cJSON_CreateArray();
+	struct doc_list l = {0};
+	int step, rc = 0;
 
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			int64_t *ni = realloc(ids, sizeof(*ids) * (size_t)(cap ? cap * 2 : 64));
-			cJSON **nd = ni ? realloc(docs, sizeof(*docs) * (size_t)(cap ? cap * 2 : 64)) : NULL;
-			if (ni)
-				ids = ni;
-			if (!nd) {
-				rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
-				break;
-			}
-			docs = nd;
-			cap = cap ? cap * 2 : 64;
+		cJSON *doc = cust_doc(s);
+		cJSON_AddItemToArray(arr, doc);
+		if (doc_list_add(&l, sqlite3_column_int64(s, 0), doc)) {
+			rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
+			break;
 		}
-		ids[n] = sqlite3_column_int64(s, 0);
-		docs[n] = cust_doc(s);
-		cJSON_AddItemToArray(arr, docs[n++]);
 	}
 	if (!rc && step != SQLITE_DONE)
 		rc = store_fail(st, e, "read customers");
 	if (!rc)
-		rc = finish_docs(st, ids, docs, n, e);
+		rc = finish_docs(st, l.ids, l.docs, l.n, e);
 	if (rc) {
 		cJSON_Delete(arr);
 		arr = NULL;
 	}
-	free(ids);
-	free(docs);
+	doc_list_free(&l);
 	*out = arr;
 	return rc;
 }
