@@ -142,133 +142,53 @@ static cJSON *cust_doc(sqlite3_stmt *s)
 	return c;
 }
 
-/* Rows and their documents, gathered in order (a list, a search, the
- * addresses of them). */
-struct doc_list {
-	int64_t *ids;
-	cJSON **docs;
-	int n, cap;
-};
-
-/* Appends (id, doc) to l. Returns 0, or -1 when out of memory (doc is
- * then not kept). */
-static int doc_list_add(struct doc_list *l, int64_t id, cJSON *doc)
+/* Appends the addresses of customer id to doc["addresses"]. */
+static int add_addresses(struct store *st, int64_t id, cJSON *doc, struct pa_err *e)
 {
-	if (l->n == l->cap) {
-		int cap = l->cap ? l->cap * 2 : 64;
-		int64_t *ids = realloc(l->ids, sizeof(*ids) * (size_t)cap);
-		cJSON **docs = ids ? realloc(l->docs, sizeof(*docs) * (size_t)cap) : NULL;
-		if (ids)
-			l->ids = ids;
-		if (!docs)
-			return -1;
-		l->docs = docs;
-		l->cap = cap;
-	}
-	l->ids[l->n] = id;
-	l->docs[l->n++] = doc;
-	return 0;
-}
+	sqlite3_stmt *s = store_stmt(st, "SELECT " ADDR_COLS " FROM address a JOIN customer c"
+	                                    " ON c.id = a.customer_id WHERE a.customer_id = ?1 AND a.removed = 0 ORDER BY a.id", e);
+	cJSON *arr = cJSON_AddArrayToObject(doc, "addresses");
+	int step, rc = 0;
 
-static void doc_list_free(struct doc_list *l)
-{
-	free(l->ids);
-	free(l->docs);
-}
-
-/* Completes docs[0..n), the documents of customers ids[0..n), as
- * cust_get makes them: their update state, then "addresses" (each with
- * its own update state). One statement each for the customers' updates,
- * their addresses and those addresses' updates, whatever n. */
-static int finish_docs(struct store *st, const int64_t *ids, cJSON *const *docs, int n, struct pa_err *e)
-{
-	/* j.key: the customer's place in ids[]; in that order, then by address */
-	sqlite3_stmt *s = NULL;
-	struct doc_list addrs = {0};
-	int rc, step;
-
-	if ((rc = upd_decorate_many(st, UPD_CUSTOMER, ids, docs, n, e)))
-		return rc;
-	for (int i = 0; i < n; i++)
-		cJSON_AddArrayToObject(docs[i], "addresses");
-	if (!(s = store_stmt(st, "SELECT " ADDR_COLS ", j.key FROM json_each(?1) j CROSS JOIN address a"
-	                         " ON a.customer_id = j.value AND a.removed = 0 JOIN customer c ON c.id = a.customer_id"
-	                         " ORDER BY j.key, a.id", e)))
+	if (!s)
 		return e->status;
-	if (store_bind_ids(s, 1, ids, n) != SQLITE_OK) {
-		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
-		goto cleanup;
-	}
+	sqlite3_bind_int64(s, 1, id);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		int i = sqlite3_column_int(s, 16);
-		cJSON *a;
-		if (i < 0 || i >= n)
-			continue;
-		a = addr_doc(s);
-		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(docs[i], "addresses"), a);
-		if (doc_list_add(&addrs, sqlite3_column_int64(s, 0), a)) {
-			rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
-			goto cleanup;
-		}
+		cJSON *a = addr_doc(s);
+		cJSON_AddItemToArray(arr, a);
+		if ((rc = upd_decorate(st, UPD_ADDRESS, sqlite3_column_int64(s, 0), a, e)))
+			break;
 	}
-	if (step != SQLITE_DONE) {
+	if (!rc && step != SQLITE_DONE)
 		rc = store_fail(st, e, "read addresses");
-		goto cleanup;
-	}
-	rc = upd_decorate_many(st, UPD_ADDRESS, addrs.ids, addrs.docs, addrs.n, e);
-cleanup:
 	store_release(st, s);
-	doc_list_free(&addrs);
-	return rc;
-}
-
-int cust_get_many(struct store *st, const int64_t *ids, int n, cJSON *arr, struct pa_err *e)
-{
-	sqlite3_stmt *s = store_stmt(st, "SELECT " CUST_COLS " FROM customer WHERE id = ?1", e);
-	cJSON **docs = calloc((size_t)(n > 0 ? n : 1), sizeof(*docs));
-	int rc = 0, step, got = 0;
-
-	if (!s || !docs) {
-		rc = s ? err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory") : e->status;
-		goto cleanup;
-	}
-	for (; got < n; got++) {
-		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, ids[got]);
-		step = sqlite3_step(s);
-		if (step == SQLITE_DONE) {
-			rc = err_set(e, EX_DATAERR, "unknown_customer", "customer", "no such customer");
-			goto cleanup;
-		}
-		if (step != SQLITE_ROW) {
-			rc = store_fail(st, e, "read customer");
-			goto cleanup;
-		}
-		docs[got] = cust_doc(s);
-	}
-	store_release(st, s);
-	s = NULL;
-	if ((rc = finish_docs(st, ids, docs, n, e)))
-		goto cleanup;
-	for (int i = 0; i < n; i++) {
-		cJSON_AddItemToArray(arr, docs[i]);
-		docs[i] = NULL;
-	}
-cleanup:
-	store_release(st, s);
-	for (int i = 0; docs && i < got; i++)
-		cJSON_Delete(docs[i]);
-	free(docs);
 	return rc;
 }
 
 int cust_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e)
 {
-	cJSON *arr = cJSON_CreateArray();
-	int rc = cust_get_many(st, &id, 1, arr, e);
+	sqlite3_stmt *s = store_stmt(st, "SELECT " CUST_COLS " FROM customer WHERE id = ?1", e);
+	cJSON *doc = NULL;
+	int rc = 0, step;
 
-	*out = rc ? NULL : cJSON_DetachItemFromArray(arr, 0);
-	cJSON_Delete(arr);
+	*out = NULL;
+	if (!s)
+		return e->status;
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		doc = cust_doc(s);
+		rc = upd_decorate(st, UPD_CUSTOMER, id, doc, e);
+	} else if (step == SQLITE_DONE)
+		rc = err_set(e, EX_DATAERR, "unknown_customer", "customer", "no such customer");
+	else
+		rc = store_fail(st, e, "read customer");
+	store_release(st, s);
+	if (rc || (rc = add_addresses(st, id, doc, e)) != 0) {
+		cJSON_Delete(doc);
+		doc = NULL;
+	}
+	*out = doc;
 	return rc;
 }
 
@@ -702,31 +622,26 @@ cleanup:
 	return rc;
 }
 
-/* Runs a customer query (CUST_COLS, bound by the caller) and collects
- * documents with addresses into an array. */
+/* Runs a customer query (CUST_COLS, ?1 bound by the caller's binder) and
+ * collects documents with addresses into an array. */
 static int collect(struct store *st, sqlite3_stmt *s, cJSON **out, struct pa_err *e)
 {
 	cJSON *arr = cJSON_CreateArray();
-	struct doc_list l = {0};
 	int step, rc = 0;
 
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		cJSON *doc = cust_doc(s);
 		cJSON_AddItemToArray(arr, doc);
-		if (doc_list_add(&l, sqlite3_column_int64(s, 0), doc)) {
-			rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
+		if ((rc = upd_decorate(st, UPD_CUSTOMER, sqlite3_column_int64(s, 0), doc, e)) ||
+		    (rc = add_addresses(st, sqlite3_column_int64(s, 0), doc, e)))
 			break;
-		}
 	}
 	if (!rc && step != SQLITE_DONE)
 		rc = store_fail(st, e, "read customers");
-	if (!rc)
-		rc = finish_docs(st, l.ids, l.docs, l.n, e);
 	if (rc) {
 		cJSON_Delete(arr);
 		arr = NULL;
 	}
-	doc_list_free(&l);
 	*out = arr;
 	return rc;
 }

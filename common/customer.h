@@ -44,11 +44,6 @@ PA_MUST_USE int cust_resolve(struct store *st, const char *ref, int64_t *id, str
 /* The customer document of row id (AGENT.md's shape, addresses included). */
 PA_MUST_USE int cust_get(struct store *st, int64_t id, cJSON **out, struct pa_err *e);
 
-/* The documents of customers ids[0..n), as cust_get makes them, appended
- * to arr in that order; the updates and addresses of all of them are read
- * with one statement each. */
-PA_MUST_USE int cust_get_many(struct store *st, const int64_t *ids, int n, cJSON *arr, struct pa_err *e);
-
 /* Customers newest first, optionally only those in state (NULL: all). */
 PA_MUST_USE int cust_list(struct store *st, const char *state, int limit, cJSON **out, struct pa_err *e);
 

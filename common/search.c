@@ -376,7 +376,7 @@ int search_customers(struct store *st, const char *text, int limit, cJSON **out,
 {
 	struct query *q = calloc(1, sizeof(*q));
 	struct hits h = {calloc((size_t)(limit > 0 ? limit : 1), sizeof(int64_t)), 0, limit};
-	cJSON *arr = NULL;
+	cJSON *arr = NULL, *doc;
 	int rc;
 
 	*out = NULL;
@@ -387,8 +387,11 @@ int search_customers(struct store *st, const char *text, int limit, cJSON **out,
 	if ((rc = parse(text, q, e)) || (rc = find(st, q, &h, e)))
 		goto cleanup;
 	arr = cJSON_CreateArray();
-	if ((rc = cust_get_many(st, h.ids, h.n, arr, e)))
-		goto cleanup;
+	for (int i = 0; i < h.n; i++) {
+		if ((rc = cust_get(st, h.ids[i], &doc, e)))
+			goto cleanup;
+		cJSON_AddItemToArray(arr, doc);
+	}
 	*out = arr;
 	arr = NULL;
 cleanup:

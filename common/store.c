@@ -1,7 +1,6 @@
 #include "common/store.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -463,21 +462,6 @@ int store_step(struct store *st, sqlite3_stmt *s, const char *what, struct pa_er
 int store_bind_text(sqlite3_stmt *s, int idx, const char *v)
 {
 	return v ? sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, idx);
-}
-
-int store_bind_ids(sqlite3_stmt *s, int idx, const int64_t *ids, int n)
-{
-	size_t cap = 2 + (size_t)(n > 0 ? n : 0) * 21, used = 0;
-	char *text = malloc(cap + 1);
-
-	if (!text)
-		return SQLITE_NOMEM;
-	text[used++] = '[';
-	for (int i = 0; i < n; i++)
-		used += (size_t)snprintf(text + used, cap + 1 - used, "%s%" PRId64, i ? "," : "", ids[i]);
-	text[used++] = ']';
-	text[used] = '\0';
-	return sqlite3_bind_text(s, idx, text, (int)used, free);
 }
 
 const char *store_col_text(sqlite3_stmt *s, int col)

@@ -91,11 +91,6 @@ PA_MUST_USE int store_step(struct store *st, sqlite3_stmt *s, const char *what, 
 void store_release(struct store *st, sqlite3_stmt *s);
 
 /* Binds a C string or NULL as SQL NULL. */
-/* Binds ids[0..n) as a JSON array of integers ("[3,1,2]"), for
- * json_each(?) in a query that takes a list of rows. Returns SQLITE_OK,
- * or SQLITE_NOMEM. */
-int store_bind_ids(sqlite3_stmt *s, int idx, const int64_t *ids, int n);
-
 int store_bind_text(sqlite3_stmt *s, int idx, const char *v);
 
 /* Column text or NULL. */

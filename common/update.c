@@ -436,68 +436,42 @@ int upd_settle(struct store *st, int64_t cid, int64_t version, struct pa_err *e)
 
 int upd_decorate(struct store *st, enum upd_kind k, int64_t row, cJSON *doc, struct pa_err *e)
 {
-	return upd_decorate_many(st, k, &row, &doc, 1, e);
-}
+	/* the row's updates not yet accepted, newest first: an index seek on
+	 * (kind, row) that finds nothing for almost every record */
+	sqlite3_stmt *s = store_stmt(st, "SELECT state = 'pending', last_code, last_message FROM record_update"
+	                                 " WHERE kind = ?1 AND row = ?2 AND state <> 'accepted' ORDER BY id DESC", e);
+	bool pending = false;
+	cJSON *ue = NULL;
+	int rc = 0, step;
 
-int upd_decorate_many(struct store *st, enum upd_kind k, const int64_t *rows, cJSON *const *docs, int n,
-                      struct pa_err *e)
-{
-	/* the rows' updates not yet accepted, newest first: for each row an
-	 * index seek on (kind, row) that finds nothing for almost every
-	 * record; j.key is the row's place in rows[] */
-	sqlite3_stmt *s = store_stmt(st, "SELECT j.key, u.state = 'pending', u.last_code, u.last_message"
-	                                 " FROM json_each(?2) j CROSS JOIN record_update u"
-	                                 " ON u.kind = ?1 AND u.row = j.value AND u.state <> 'accepted'"
-	                                 " ORDER BY u.id DESC", e);
-	bool *pending = calloc((size_t)(n > 0 ? n : 1), sizeof(*pending));
-	cJSON **ue = calloc((size_t)(n > 0 ? n : 1), sizeof(*ue));
-	int rc = 0, step = SQLITE_DONE;
-
-	if (!s) {
-		rc = e->status;
-		goto cleanup;
-	}
-	if (!pending || !ue || store_bind_ids(s, 2, rows, n) != SQLITE_OK) {
-		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
-		goto cleanup;
-	}
+	if (!s)
+		return e->status;
 	sqlite3_bind_text(s, 1, upd_kind_name(k), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, row);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		int i = sqlite3_column_int(s, 0);
-		if (i < 0 || i >= n)
-			continue;
-		if (sqlite3_column_int(s, 1)) {
-			pending[i] = true;
-		} else if (!ue[i] && store_col_text(s, 2)) { /* the newest rejected one */
-			ue[i] = cJSON_CreateObject();
-			cJSON_AddStringToObject(ue[i], "code", store_col_text(s, 2));
-			if (store_col_text(s, 3))
-				cJSON_AddStringToObject(ue[i], "message", store_col_text(s, 3));
+		if (sqlite3_column_int(s, 0)) {
+			pending = true;
+		} else if (!ue && store_col_text(s, 1)) { /* the newest rejected one */
+			ue = cJSON_CreateObject();
+			cJSON_AddStringToObject(ue, "code", store_col_text(s, 1));
+			if (store_col_text(s, 2))
+				cJSON_AddStringToObject(ue, "message", store_col_text(s, 2));
 			else
-				cJSON_AddNullToObject(ue[i], "message");
+				cJSON_AddNullToObject(ue, "message");
 		}
 	}
 	if (step != SQLITE_DONE) {
 		rc = store_fail(st, e, "read updates");
-		goto cleanup;
-	}
-	for (int i = 0; i < n; i++) {
-		if (!pending[i] && !ue[i]) {
-			upd_decorate_none(docs[i]);
-			continue;
-		}
-		cJSON_AddBoolToObject(docs[i], "pending_update", pending[i]);
-		if (ue[i])
-			cJSON_AddItemToObject(docs[i], "update_error", ue[i]);
+		cJSON_Delete(ue);
+	} else if (!pending && !ue) {
+		upd_decorate_none(doc);
+	} else {
+		cJSON_AddBoolToObject(doc, "pending_update", pending);
+		if (ue)
+			cJSON_AddItemToObject(doc, "update_error", ue);
 		else
-			cJSON_AddNullToObject(docs[i], "update_error");
-		ue[i] = NULL;
+			cJSON_AddNullToObject(doc, "update_error");
 	}
-cleanup:
-	for (int i = 0; ue && i < n; i++)
-		cJSON_Delete(ue[i]);
-	free(ue);
-	free(pending);
 	store_release(st, s);
 	return rc;
 }

@@ -84,12 +84,6 @@ PA_MUST_USE int upd_settle(struct store *st, int64_t cid, int64_t version, struc
  * the document of record (k, row). */
 PA_MUST_USE int upd_decorate(struct store *st, enum upd_kind k, int64_t row, cJSON *doc, struct pa_err *e);
 
-/* upd_decorate for n records at once: docs[i] is the document of row
- * rows[i]. One statement for all of them instead of one each (a list or
- * a search shows up to its limit of customers). */
-PA_MUST_USE int upd_decorate_many(struct store *st, enum upd_kind k, const int64_t *rows, cJSON *const *docs, int n,
-                                  struct pa_err *e);
-
 /* What upd_decorate adds for a record with no update: a record created in
  * this transaction ("pending_update": false, "update_error": null). */
 void upd_decorate_none(cJSON *doc);
