@@ -144,7 +144,6 @@ static int phone_query(struct query *q, int words_n, struct pa_err *e)
 
 	if (strlen(q->digits) < 3)
 		return 0; /* "91": the words as they are (word starts) */
-	q->name[0] = '\0';
 	q->no_names = true;
 	if (q->word[0] || !q->tri[0] || words_n > 1) { /* the digits alone: the phone index */
 		q->word[0] = q->tri[0] = '\0';
