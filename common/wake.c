@@ -11,33 +11,24 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/usock.h"
 #include "common/util.h"
 
 #define WAKE_CHECKPOINT_PAGES 1000 /* SQLite's default wal_autocheckpoint */
 
 struct wake {
-	int fd;                 /* the bound datagram socket */
+	int fd;                  /* the bound datagram socket */
 	struct sockaddr_un addr; /* its address (for wake_post) */
-	dev_t dev;              /* the socket file's identity, to remove only ours */
-	ino_t ino;
+	struct usock_id id;      /* the socket file's identity, to remove only ours */
 };
 
 int wake_path(const char *db_path, char *out, size_t n)
 {
 	struct sockaddr_un a;
-	int w = snprintf(out, n, "%s-wake", db_path);
 
-	if (w < 0 || (size_t)w >= n || (size_t)w >= sizeof(a.sun_path))
+	if (usock_addr(db_path, "-wake", &a) != 0 || util_copy(out, n, a.sun_path) != 0)
 		return -1;
 	return 0;
-}
-
-/* Fills a with the socket address of db_path. Returns 0 or -1 (too long). */
-static int address(const char *db_path, struct sockaddr_un *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->sun_family = AF_UNIX;
-	return wake_path(db_path, a->sun_path, sizeof(a->sun_path));
 }
 
 /* One datagram to a, from a fresh non-blocking socket; errors ignored. */
@@ -55,7 +46,7 @@ void wake_send(const char *db_path, char why)
 {
 	struct sockaddr_un a;
 
-	if (db_path && address(db_path, &a) == 0)
+	if (db_path && usock_addr(db_path, "-wake", &a) == 0)
 		send_to(&a, why);
 }
 
@@ -75,81 +66,31 @@ void wake_on_commit(sqlite3 *db, const char *db_path)
 		sqlite3_wal_hook(db, on_wal_commit, (void *)db_path);
 }
 
-/* Whether a service is bound at a: a connect() to a stale socket file is
- * refused. */
-static bool someone_listens(const struct sockaddr_un *a)
-{
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool live;
-
-	if (fd < 0)
-		return false;
-	live = connect(fd, (const struct sockaddr *)a, sizeof(*a)) == 0;
-	close(fd);
-	return live;
-}
-
-/* Mode 0660 and the database's group on the bound socket file, so that the
- * POS user (in the group) may send and others may not. */
-static int set_access(const char *db_path, const char *sock, char *msg, size_t n)
-{
-	struct stat db;
-
-	if (chmod(sock, 0660) != 0) {
-		snprintf(msg, n, "cannot set the mode of %s: %s", sock, strerror(errno));
-		return -1;
-	}
-	if (stat(db_path, &db) == 0 && chown(sock, (uid_t)-1, db.st_gid) != 0 && errno != EPERM) {
-		snprintf(msg, n, "cannot give %s the database's group: %s", sock, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int wake_open(const char *db_path, struct wake **out, char *msg, size_t n)
 {
 	struct wake *w = calloc(1, sizeof(*w));
-	struct stat sb;
-	int rc = -1;
+	bool taken_over = false;
 
 	*out = NULL;
 	if (!w) {
 		snprintf(msg, n, "out of memory");
 		return -1;
 	}
-	w->fd = -1;
-	if (address(db_path, &w->addr) != 0) {
+	if (usock_addr(db_path, "-wake", &w->addr) != 0) {
 		snprintf(msg, n, "the database path is too long for a wake-up socket beside it (%zu bytes at most)",
 		         sizeof(w->addr.sun_path) - 6);
-		goto cleanup;
+		free(w);
+		return -1;
 	}
-	if (someone_listens(&w->addr))
+	w->fd = usock_bind(db_path, &w->addr, SOCK_DGRAM, &taken_over, &w->id, msg, n);
+	if (w->fd < 0) {
+		free(w);
+		return -1;
+	}
+	if (taken_over)
 		snprintf(msg, n, "another service was listening on %s: taking it over", w->addr.sun_path);
-	else
-		msg[0] = '\0';
-	if (unlink(w->addr.sun_path) != 0 && errno != ENOENT) {
-		snprintf(msg, n, "cannot replace %s: %s", w->addr.sun_path, strerror(errno));
-		goto cleanup;
-	}
-	w->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (w->fd < 0 || bind(w->fd, (const struct sockaddr *)&w->addr, sizeof(w->addr)) != 0) {
-		snprintf(msg, n, "cannot bind %s: %s", w->addr.sun_path, strerror(errno));
-		goto cleanup;
-	}
-	if (set_access(db_path, w->addr.sun_path, msg, n) != 0 || stat(w->addr.sun_path, &sb) != 0)
-		goto cleanup;
-	w->dev = sb.st_dev;
-	w->ino = sb.st_ino;
 	*out = w;
-	w = NULL;
-	rc = 0;
-cleanup:
-	if (w && w->fd >= 0) {
-		close(w->fd);
-		unlink(w->addr.sun_path);
-	}
-	free(w);
-	return rc;
+	return 0;
 }
 
 /* Reads every datagram waiting. Returns whether one ends a wait (any:
@@ -195,12 +136,9 @@ void wake_post(struct wake *w, char why)
 
 void wake_close(struct wake *w)
 {
-	struct stat sb;
-
 	if (!w)
 		return;
-	if (stat(w->addr.sun_path, &sb) == 0 && sb.st_dev == w->dev && sb.st_ino == w->ino)
-		unlink(w->addr.sun_path);
+	usock_unlink(&w->addr, &w->id);
 	close(w->fd);
 	free(w);
 }
