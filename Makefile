@@ -114,7 +114,7 @@ DEB_PKGS := build-essential pkg-config clang libsqlite3-dev libcurl4-openssl-dev
             zlib1g-dev sqlite3 gnutls-bin curl ca-certificates procps man-db jq \
             dpkg-dev lintian systemd hyperfine debhelper libsystemd-dev \
             systemd-container debootstrap libfuzzer-14-dev libclang-rt-14-dev \
-            prometheus prometheus-node-exporter
+            prometheus prometheus-node-exporter strace
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

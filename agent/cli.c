@@ -15,8 +15,11 @@ int cli_config(struct cli *c, struct pa_err *e)
 {
 	char msg[512];
 
+	if (c->cfg_loaded)
+		return 0;
 	if (cfg_load(c->cfg_path, &c->cfg, msg, sizeof(msg)) != 0)
 		return err_set(e, EX_CONFIG, "config", NULL, "%s", msg);
+	c->cfg_loaded = true;
 	return 0;
 }
 
@@ -175,17 +178,6 @@ cleanup:
 const char *cli_s(long long n)
 {
 	return n == 1 ? "" : "s";
-}
-
-const char *cli_state_label(const char *state, const char *account)
-{
-	if (!state)
-		return "?";
-	if (strcmp(state, "synced") == 0)
-		return account ? account : "synced";
-	if (strcmp(state, "rejected") == 0)
-		return "Needs attention";
-	return "Pending sync";
 }
 
 int cli_hq(struct cli *c, volatile sig_atomic_t *stop, struct hq_client **hq, struct pa_err *e)

@@ -21,9 +21,11 @@ struct cli {
 	const char *cfg_path; /* -c FILE, or NULL */
 	bool json;            /* --json */
 	struct cfg cfg;       /* loaded by cli_config */
+	bool cfg_loaded;      /* cfg holds the file's configuration */
 };
 
-/* Loads the configuration (exit 78 on any problem). Returns 0 or status. */
+/* Loads the configuration, once (exit 78 on any problem). Returns 0 or
+ * status. */
 int cli_config(struct cli *c, struct pa_err *e);
 
 /* Loads the configuration and opens the store (not creating it); its
@@ -47,10 +49,6 @@ int cli_read_file(const char *path, size_t max, char **out, size_t *len, struct 
 
 /* "s" unless n is 1: "1 transaction", "2 transactions". */
 const char *cli_s(long long n);
-
-/* How a cashier sees a customer's state: "Pending sync", the account,
- * or "Needs attention". */
-const char *cli_state_label(const char *state, const char *account);
 
 /* Checks the [hq] settings (78 naming the key) and makes an HQ client. */
 int cli_hq(struct cli *c, volatile sig_atomic_t *stop, struct hq_client **hq, struct pa_err *e);

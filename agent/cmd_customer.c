@@ -11,6 +11,8 @@
 
 #include "agent/cli.h"
 #include "common/customer.h"
+#include "common/lookup.h"
+#include "common/show.h"
 #include "common/util.h"
 
 #define MAX_RECORD_JSON (1024 * 1024)
@@ -30,62 +32,31 @@ static const char *const syn_addr = SYN_ADDR_ADD "\n       " SYN_ADDR_EDIT;
 static const char *const syn_all =
 	"posagent customer create|edit|show|list|search|address ... (--help on each)";
 
-/* Text of member name or "" (for printing). */
-static const char *s_of(const cJSON *o, const char *name)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
-	return cJSON_IsString(it) ? it->valuestring : "";
-}
-
 /* One address as a line of text. */
 static void print_address(const cJSON *a, const char *indent)
 {
 	const cJSON *le = cJSON_GetObjectItemCaseSensitive(a, "last_error");
 	const cJSON *ue = cJSON_GetObjectItemCaseSensitive(a, "update_error");
-	const char *state = s_of(a, "state");
+	const char *state = show_str(a, "state");
 
 	/* primary means something only for a purpose (AGENT.md revision) */
 	printf("%s%s  %s%s  %s%s%s, %s %s%s%s, %s  [%s]\n", indent,
-	       *s_of(a, "async_id") ? s_of(a, "async_id") : s_of(a, "address_id"),
-	       *s_of(a, "purpose") ? s_of(a, "purpose") : "no purpose",
-	       *s_of(a, "purpose") && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")) ? ", primary" : "",
-	       s_of(a, "line1"),
-	       *s_of(a, "line2") ? ", " : "", s_of(a, "line2"), s_of(a, "postal_code"), s_of(a, "city"),
-	       *s_of(a, "region") ? ", " : "", s_of(a, "region"), s_of(a, "country"),
+	       *show_str(a, "async_id") ? show_str(a, "async_id") : show_str(a, "address_id"),
+	       *show_str(a, "purpose") ? show_str(a, "purpose") : "no purpose",
+	       *show_str(a, "purpose") && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "primary")) ? ", primary" : "",
+	       show_str(a, "line1"),
+	       *show_str(a, "line2") ? ", " : "", show_str(a, "line2"), show_str(a, "postal_code"), show_str(a, "city"),
+	       *show_str(a, "region") ? ", " : "", show_str(a, "region"), show_str(a, "country"),
 	       strcmp(state, "rejected") == 0 || cJSON_IsObject(ue) ? "Needs attention"
 	       : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "pending_update")) ? "Changes pending sync"
-	       : strcmp(state, "synced") == 0   ? s_of(a, "address_id")
+	       : strcmp(state, "synced") == 0   ? show_str(a, "address_id")
 	       : strcmp(state, "uploaded") == 0 ? "at HQ"
 	                                        : "Pending sync");
 	if (cJSON_IsObject(le))
-		printf("%s  last HQ error: %s: %s\n", indent, s_of(le, "code"), s_of(le, "message"));
+		printf("%s  last HQ error: %s: %s\n", indent, show_str(le, "code"), show_str(le, "message"));
 	if (cJSON_IsObject(ue))
 		printf("%s  HQ refused the change: %s: %s; edit the address again, or --discard-update\n", indent,
-		       s_of(ue, "code"), s_of(ue, "message"));
-}
-
-/* The label of a customer: its state's, unless an edit of it travels
- * ("Changes pending sync") or HQ refused one ("Needs attention"). */
-static const char *cust_label(const cJSON *cu)
-{
-	const char *acc = s_of(cu, "account");
-
-	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(cu, "update_error")))
-		return "Needs attention";
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cu, "pending_update")) &&
-	    strcmp(s_of(cu, "state"), "rejected") != 0)
-		return "Changes pending sync";
-	return cli_state_label(s_of(cu, "state"), *acc ? acc : NULL);
-}
-
-/* The customer's name for a person: "first last", or the organization. */
-static void name_of(const cJSON *cu, char *out, size_t n)
-{
-	if (strcmp(s_of(cu, "kind"), "organization") == 0)
-		snprintf(out, n, "%s", s_of(cu, "organization_name"));
-	else
-		snprintf(out, n, "%s%s%s", s_of(cu, "first_name"), *s_of(cu, "first_name") && *s_of(cu, "last_name") ? " " : "",
-		         s_of(cu, "last_name"));
+		       show_str(ue, "code"), show_str(ue, "message"));
 }
 
 /* A customer in full, as `customer show` prints it. */
@@ -94,31 +65,31 @@ static void print_customer(const cJSON *cu)
 	const cJSON *le = cJSON_GetObjectItemCaseSensitive(cu, "last_error");
 	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(cu, "attributes"), *it;
 	const cJSON *addrs = cJSON_GetObjectItemCaseSensitive(cu, "addresses");
-	const char *acc = s_of(cu, "account");
+	const char *acc = show_str(cu, "account");
 	char name[512];
 
-	name_of(cu, name, sizeof(name));
+	show_customer_name(cu, name, sizeof(name));
 	const cJSON *ue = cJSON_GetObjectItemCaseSensitive(cu, "update_error");
 
-	printf("%s  %s\n", *s_of(cu, "local_number") ? s_of(cu, "local_number") : acc, cust_label(cu));
-	printf("  async id:      %s\n", *s_of(cu, "async_id") ? s_of(cu, "async_id") : "(made at HQ)");
+	printf("%s  %s\n", *show_str(cu, "local_number") ? show_str(cu, "local_number") : acc, show_customer_label(cu));
+	printf("  async id:      %s\n", *show_str(cu, "async_id") ? show_str(cu, "async_id") : "(made at HQ)");
 	printf("  account:       %s\n", *acc ? acc : "(none yet)");
-	printf("  state:         %s\n", s_of(cu, "state"));
-	printf("  kind:          %s\n", s_of(cu, "kind"));
+	printf("  state:         %s\n", show_str(cu, "state"));
+	printf("  kind:          %s\n", show_str(cu, "kind"));
 	printf("  name:          %s\n", name);
-	if (*s_of(cu, "organization_name") && strcmp(s_of(cu, "kind"), "organization") != 0)
-		printf("  organization:  %s\n", s_of(cu, "organization_name"));
-	printf("  email:         %s\n", s_of(cu, "email"));
-	printf("  phone:         %s\n", s_of(cu, "phone"));
-	printf("  language:      %s\n", s_of(cu, "language"));
+	if (*show_str(cu, "organization_name") && strcmp(show_str(cu, "kind"), "organization") != 0)
+		printf("  organization:  %s\n", show_str(cu, "organization_name"));
+	printf("  email:         %s\n", show_str(cu, "email"));
+	printf("  phone:         %s\n", show_str(cu, "phone"));
+	printf("  language:      %s\n", show_str(cu, "language"));
 	cJSON_ArrayForEach(it, attrs)
 		printf("  attribute:     %s=%s\n", it->string, cJSON_IsString(it) ? it->valuestring : "");
-	printf("  created at:    %s\n", s_of(cu, "created_at"));
+	printf("  created at:    %s\n", show_str(cu, "created_at"));
 	if (cJSON_IsObject(le))
-		printf("  last HQ error: %s: %s\n", s_of(le, "code"), s_of(le, "message"));
+		printf("  last HQ error: %s: %s\n", show_str(le, "code"), show_str(le, "message"));
 	if (cJSON_IsObject(ue))
 		printf("  changes:       Needs attention: HQ refused the change: %s: %s;"
-		       " edit again, or --discard-update\n", s_of(ue, "code"), s_of(ue, "message"));
+		       " edit again, or --discard-update\n", show_str(ue, "code"), show_str(ue, "message"));
 	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cu, "pending_update")))
 		printf("  changes:       Changes pending sync\n");
 	if (cJSON_GetArraySize(addrs) > 0) {
@@ -131,11 +102,9 @@ static void print_customer(const cJSON *cu)
 /* A customer on one line, for list and search. */
 static void print_line(const cJSON *cu)
 {
-	char name[512];
+	char line[2048];
 
-	name_of(cu, name, sizeof(name));
-	printf("%-12s %-20s %-28s %-28s %s\n", *s_of(cu, "local_number") ? s_of(cu, "local_number") : "-",
-	       cust_label(cu), name, s_of(cu, "email"), s_of(cu, "phone"));
+	fwrite(line, 1, show_customer_line(cu, line, sizeof(line)), stdout);
 }
 
 /* Options of create and edit. */
@@ -276,12 +245,12 @@ static int do_create(struct cli *c, int argc, char **argv)
 	} else {
 		const cJSON *d;
 		printf("%s %s  async id %s  %s\n", created ? "created" : "already recorded",
-		       s_of(doc, "local_number"), s_of(doc, "async_id"),
-		       cli_state_label(s_of(doc, "state"), *s_of(doc, "account") ? s_of(doc, "account") : NULL));
+		       show_str(doc, "local_number"), show_str(doc, "async_id"),
+		       show_state_label(show_str(doc, "state"), *show_str(doc, "account") ? show_str(doc, "account") : NULL));
 		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc, "possible_duplicates"))
 			printf("possible duplicate: %s (%s)\n",
-			       *s_of(d, "local_number") ? s_of(d, "local_number") : s_of(d, "account"),
-			       strcmp(s_of(d, "reason"), "same_email") == 0 ? "same email" : "same phone");
+			       *show_str(d, "local_number") ? show_str(d, "local_number") : show_str(d, "account"),
+			       strcmp(show_str(d, "reason"), "same_email") == 0 ? "same email" : "same phone");
 	}
 	goto cleanup;
 fail:
@@ -374,10 +343,12 @@ static int do_read(struct cli *c, int argc, char **argv, const char *verb)
 	                  : strcmp(verb, "list") == 0 ? "posagent customer list [--state STATE] [--limit N]"
 	                                              : "posagent customer search TEXT [--limit N]";
 	const char *state = NULL;
-	int limit = 100, ch, rc, want_args = strcmp(verb, "list") == 0 ? 0 : 1;
+	int limit = 100, ch, rc, found = 0, want_args = strcmp(verb, "list") == 0 ? 0 : 1;
 	struct store *st = NULL;
 	struct pa_err e;
 	cJSON *doc = NULL;
+	char *answer = NULL; /* the service's answer to a search */
+	size_t alen = 0;
 	int64_t id = 0;
 
 	memset(&e, 0, sizeof(e));
@@ -406,6 +377,17 @@ static int do_read(struct cli *c, int argc, char **argv, const char *verb)
 	if (argc - optind != want_args)
 		return cli_usage(c, syn, argc - optind < want_args ? "missing argument" : "unexpected argument: %s",
 		                 argv[argc - 1]);
+	if ((rc = cli_config(c, &e)))
+		goto fail;
+	/* A search is answered by the running service when it can (its
+	 * connection is warm); else, or when it does not answer, here. */
+	if (strcmp(verb, "search") == 0 &&
+	    lookup_search(c->cfg.database, argv[optind], limit, c->json, &answer, &alen, &found) == 0) {
+		fwrite(answer, 1, alen, stdout);
+		if (!c->json && found == 0)
+			fprintf(stderr, "no customers found\n");
+		goto cleanup;
+	}
 	if ((rc = cli_open(c, &st, &e)) || (rc = store_short_reads(st, &e)))
 		goto fail;
 	if (strcmp(verb, "show") == 0) {
@@ -432,6 +414,7 @@ static int do_read(struct cli *c, int argc, char **argv, const char *verb)
 fail:
 	rc = cli_fail(c, &e);
 cleanup:
+	free(answer);
 	cJSON_Delete(doc);
 	store_close(st);
 	return rc;

@@ -1,7 +1,7 @@
 /*
  * posagent run: the service. Two threads, each with its own database
  * connection and HQ connection, so that a long poll waiting for changes
- * never holds an upload up:
+ * never holds an upload up, and two helpers with a connection each:
  *   uploader   - sleeps on the wake-up socket (common/wake.h): a command
  *                that commits a record wakes it at once; a full pass at
  *                least every idle_interval; backoff on failure, which the
@@ -11,7 +11,9 @@
  *   downloader - long-polls HQ's changes and applies them.
  *   metrics    - writes [metrics] textfile for node_exporter every
  *                [metrics] interval (and keeps HQ request counts).
- * The main thread only waits for signals: SIGTERM/SIGINT stop both within
+ *   lookup     - answers `customer search` from a warm connection over
+ *                the socket DATABASE-lookup (common/lookup.h).
+ * The main thread only waits for signals: SIGTERM/SIGINT stop all within
  * 2 s (transfers and sleeps poll the stop flag), SIGHUP re-reads the
  * configuration and restarts the threads with it. Under systemd it tells
  * the manager how things stand (common/svc.h: READY, RELOADING, STATUS,
@@ -28,6 +30,7 @@
 
 #include "agent/cli.h"
 #include "common/log.h"
+#include "common/lookup.h"
 #include "common/metrics.h"
 #include "common/pjob.h"
 #include "common/retain.h"
@@ -168,6 +171,7 @@ static void reload(struct cli *c, char *refused, size_t len)
 	char msg[512];
 
 	memset(&e, 0, sizeof(e));
+	fresh.cfg_loaded = false; /* read the file again */
 	refused[0] = '\0';
 	svc_reloading();
 	if (cli_config(&fresh, &e) || cfg_check_hq(&fresh.cfg, msg, sizeof(msg))) {
@@ -237,10 +241,20 @@ static void *metrics(void *arg)
 	return NULL;
 }
 
+/* The fourth thread: customer searches asked by commands (common/lookup). */
+static void *lookup(void *arg)
+{
+	struct worker *w = arg;
+
+	lookup_loop(w->cfg, w->stop);
+	w->done = 1;
+	return NULL;
+}
+
 /* Starts fn(w) in a thread. A thread that cannot start (no memory, a
  * thread limit) is logged and counts as a worker that ended with EX_OSERR:
  * without the uploader or the downloader the service stops (systemd
- * restarts it); without the metrics writer it goes on. */
+ * restarts it); without the metrics writer or the lookup it goes on. */
 static void start_one(struct worker *w, void *(*fn)(void *), const char *name)
 {
 	int err = pthread_create(&w->thread, NULL, fn, w);
@@ -253,20 +267,22 @@ static void start_one(struct worker *w, void *(*fn)(void *), const char *name)
 	}
 }
 
-/* Starts the uploader, the downloader and the metrics writer with cfg and
- * the wake-up socket (NULL: none); all end when *stop. */
-static void start_workers(struct worker *up, struct worker *down, struct worker *met, const struct cfg *cfg,
-                          struct wake *wake, volatile sig_atomic_t *stop)
+/* Starts the uploader, the downloader, the metrics writer and the lookup
+ * with cfg and the wake-up socket (NULL: none); all end when *stop. */
+static void start_workers(struct worker *up, struct worker *down, struct worker *met, struct worker *look,
+                          const struct cfg *cfg, struct wake *wake, volatile sig_atomic_t *stop)
 {
 	memset(up, 0, sizeof(*up));
 	memset(down, 0, sizeof(*down));
 	memset(met, 0, sizeof(*met));
-	up->cfg = down->cfg = met->cfg = cfg;
+	memset(look, 0, sizeof(*look));
+	up->cfg = down->cfg = met->cfg = look->cfg = cfg;
 	up->wake = down->wake = wake;
-	up->stop = down->stop = met->stop = stop;
+	up->stop = down->stop = met->stop = look->stop = stop;
 	start_one(up, uploader, "upload");
 	start_one(down, downloader, "download");
 	start_one(met, metrics, "metrics");
+	start_one(look, lookup, "lookup");
 }
 
 /* Joins w's thread, if it started. */
@@ -283,7 +299,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		{"check", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *syn = "posagent run [--check]";
 	static volatile sig_atomic_t stop_threads;
-	struct worker up, down, met;
+	struct worker up, down, met, look;
 	struct wake *wake = NULL;
 	struct pa_err e;
 	sigset_t sigs;
@@ -336,7 +352,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
 	for (;;) {
 		stop_threads = 0;
-		start_workers(&up, &down, &met, &c->cfg, wake, &stop_threads);
+		start_workers(&up, &down, &met, &look, &c->cfg, wake, &stop_threads);
 		told = 0;
 		while (!got_term && !got_hup && !up.done && !down.done) {
 			struct timespec tick = {0, 500000000}; /* to notice a worker's end */
@@ -356,6 +372,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		join_one(&up);
 		join_one(&down);
 		join_one(&met);
+		join_one(&look);
 		if (got_term)
 			break;
 		if (!got_hup) { /* a worker ended on its own: let systemd restart us */

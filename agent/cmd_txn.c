@@ -7,6 +7,7 @@
 
 #include "agent/cli.h"
 #include "common/customer.h"
+#include "common/show.h"
 #include "common/txn.h"
 #include "common/util.h"
 #include "common/validate.h"
@@ -68,7 +69,7 @@ static void print_ref(const char *title, const cJSON *ref, bool customer)
 	}
 	printf("  %-17s %s%s%s  %s  [%s]\n", title, customer && *s_of(ref, "local_number") ? s_of(ref, "local_number") : "",
 	       customer && *s_of(ref, "local_number") ? "  " : "", *s_of(ref, "async_id") ? s_of(ref, "async_id") : strong,
-	       state, cli_state_label(state, *strong ? strong : NULL));
+	       state, show_state_label(state, *strong ? strong : NULL));
 }
 
 /* One transaction in full, as `txn show` prints it. */

@@ -10,7 +10,9 @@
 # What must hold: `systemctl start` returns once the service said READY=1
 # and it is active with a STATUS= naming the queue; a customer made by a
 # POS user in the posagent group is synced by the service; doctor, run by
-# that user, PASSes the token file; the journal holds the service's lines
+# that user, PASSes the token file; that user's search is answered by the
+# service over DATABASE-lookup (0660, group posagent), the command opening
+# no database; the journal holds the service's lines
 # with no time or tag of its own and at their priority (an error is found
 # by `journalctl -p err`, info lines are not); a good reload exits 0 and
 # is logged; a reload with a broken configuration exits non-zero, the
@@ -59,6 +61,19 @@ expect_rc 0 AS pos posagent --json customer create --first-name Ana --last-name 
 aid=$(jget .async_id)
 synced() { [ "$(AS pos posagent --json customer show "$aid" | jq -r .state)" = synced ]; }
 poll 30 "the customer was not synced by the service" synced
+
+check "the POS user's search is answered by the service under the unit's sandbox (DATABASE-lookup)"
+db=$(IN sed -n 's/^database *= *//p' /etc/posagent/posagent.conf)
+db=${db:-/var/lib/posagent/posagent.db}
+lookup_live() { [ "$(IN stat -c '%a %G' "$db-lookup" 2>/dev/null)" = "660 posagent" ]; }
+poll 20 "no socket $db-lookup of mode 660 and group posagent" lookup_live
+# strace runs here, outside the machine, and follows the command into it
+strace -f -qq -e trace=open,openat -o "$T/strace" \
+	nsenter -t "$LEADER" -a /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
+	setpriv --reuid=pos --regid="$(IN id -g pos)" --init-groups -- posagent customer search systemd >"$T/out" 2>"$T/err" ||
+	fail "the search failed: $(cat "$T/err")"
+grep -q "Ana Systemd" "$T/out" || fail "the search did not find Ana Systemd: $(cat "$T/out")"
+if grep -q "\"$db\"" "$T/strace"; then fail "the command opened $db: the service did not answer"; fi
 
 check "doctor, run by the POS user, PASSes the token file installed root:posagent 0640"
 AS pos posagent doctor >"$T/doctor" 2>&1 || true
