@@ -324,11 +324,9 @@ static int find_duplicates(struct store *st, int64_t id, const cJSON *rec, cJSON
 	return rc;
 }
 
-/* Takes the next free local number REGISTER-NNNNNN (inside a write tx):
- * the first above meta's local_seq that no customer holds (after a backup
- * is restored, HQ sends back the customers made since, with their
- * numbers). local_seq itself moves on when the row is inserted (the
- * trigger customer_local_seq). */
+/* Takes the next local number REGISTER-NNNNNN (inside a write tx). A
+ * number some customer holds already is skipped: after a backup is
+ * restored, HQ sends back the customers made since, with their numbers. */
 static int next_local_number(struct store *st, char *out, size_t n, struct pa_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -350,130 +348,23 @@ static int next_local_number(struct store *st, char *out, size_t n, struct pa_er
 	} while ((step = sqlite3_step(s)) == SQLITE_ROW);
 	rc = step == SQLITE_DONE ? 0 : store_fail(st, e, "take a local number");
 	store_release(st, s);
-	return rc;
-}
-
-/* Whether the last failure of st was the local number being held already
- * (the UNIQUE index on customer.local_number). */
-static bool local_number_held(struct store *st)
-{
-	return sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE &&
-	       strstr(sqlite3_errmsg(st->db), "customer.local_number") != NULL;
-}
-
-/* Inserts work (validated) as a new local customer with async_id and
- * local number local, or, when local is NULL, the next one after meta's
- * local_seq, taken in the INSERT itself. Kept prepared (its triggers make
- * it the costliest statement to prepare). *doc gets the document as
- * cust_get would read it, from the row the INSERT returns (a new customer
- * has no update and no address yet), *id its row id. Outside a
- * transaction the statement is one durable commit, done when this
- * returns 0. Returns 0 or a status; *held is set when the number was
- * held already (nothing stored). */
-static int insert_row(struct store *st, const char *async_id, const char *local, const cJSON *work,
-                      const char *created_at, cJSON **doc, int64_t *id, bool *held, struct pa_err *e)
-{
-	sqlite3_stmt *ins = store_stmt(st,
-		"INSERT INTO customer(async_id, local_number, kind, first_name, last_name, organization_name,"
-		" email, phone, language, attributes, search_name, phone_digits, origin, state, created_at,"
-		" waiting_since, updated_at)"
-		" SELECT ?1, coalesce(?2, ?14 || '-' || printf('%06d', coalesce((SELECT CAST(value AS INTEGER)"
-		"  FROM meta WHERE key = 'local_seq'), 0) + 1)), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" 'local', 'pending', ?13, unixepoch(), unixepoch() RETURNING " CUST_COLS, e);
-	int rc = 0;
-
-	*doc = NULL;
-	*held = false;
-	if (!ins)
-		return e->status;
-	sqlite3_bind_text(ins, 1, async_id, -1, SQLITE_STATIC);
-	store_bind_text(ins, 2, local);
-	bind_fields(ins, work);
-	sqlite3_bind_text(ins, 13, created_at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 14, st->reg, -1, SQLITE_STATIC);
-	if (sqlite3_step(ins) != SQLITE_ROW) {
-		*held = local_number_held(st);
-		rc = *held ? err_set(e, EX_DATAERR, "local_number_held", "local_number",
-		                     "the next local number is held by another customer already")
-		           : store_fail(st, e, "store customer");
-		goto cleanup;
-	}
-	*id = sqlite3_column_int64(ins, 0);
-	*doc = cust_doc(ins);
-	upd_decorate_none(*doc);
-	cJSON_AddArrayToObject(*doc, "addresses");
-	/* the end of the statement: its commit, when outside a transaction */
-	if (sqlite3_step(ins) != SQLITE_DONE)
-		rc = store_fail(st, e, "store customer");
-cleanup:
-	store_release(st, ins);
-	if (rc) {
-		cJSON_Delete(*doc);
-		*doc = NULL;
-	}
-	return rc;
-}
-
-/* The create of a customer that brings its own async_id (--from-json):
- * in one write transaction, the same record again is "already recorded"
- * (*created false, its document), another under that id is refused.
- * Returns 0 or a status. */
-static int create_given(struct store *st, const char *given_id, const cJSON *work, const char *created_at,
-                        cJSON **doc, bool *created, struct pa_err *e)
-{
-	sqlite3_stmt *s = NULL;
-	char local[64];
-	int64_t have = 0, id = 0;
-	bool same = false, held = false;
-	int rc;
-
-	if ((rc = store_begin(st, true, e)))
+	if (rc)
 		return rc;
-	if (!(s = store_prepare(st, "SELECT id FROM customer WHERE async_id = ?1", e))) {
-		rc = e->status;
-		goto cleanup;
-	}
-	sqlite3_bind_text(s, 1, given_id, -1, SQLITE_STATIC);
-	switch (store_step(st, s, "find customer", e)) {
-	case 1: have = sqlite3_column_int64(s, 0); break;
-	case -1: rc = e->status; goto cleanup;
-	}
-	if (have) {
-		if ((rc = same_fields(st, have, work, &same, e)))
-			goto cleanup;
-		if (!same)
-			rc = err_set(e, EX_DATAERR, "async_id_reused", "async_id",
-			             "async_id %s is already used by a different customer record", given_id);
-		else if (!(rc = cust_get(st, have, doc, e)))
-			cJSON_AddArrayToObject(*doc, "possible_duplicates");
-		goto cleanup;
-	}
-	if ((rc = next_local_number(st, local, sizeof(local), e)) ||
-	    (rc = insert_row(st, given_id, local, work, created_at, doc, &id, &held, e)) ||
-	    (rc = find_duplicates(st, id, work, cJSON_AddArrayToObject(*doc, "possible_duplicates"), e)) ||
-	    (rc = store_commit(st, e)))
-		goto cleanup;
-	*created = true;
-cleanup:
-	store_rollback(st); /* nothing left to undo after the commit, or when already recorded */
-	sqlite3_finalize(s);
-	if (rc) {
-		cJSON_Delete(*doc);
-		*doc = NULL;
-	}
-	return rc;
+	snprintf(v, sizeof(v), "%lld", seq);
+	return store_meta_set(st, "local_seq", v, e);
 }
 
 int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out, bool *created,
                 struct pa_err *e)
 {
 	struct val_err ve;
-	cJSON *doc = NULL, *work = NULL, *dups = NULL;
+	sqlite3_stmt *s = NULL, *ins = NULL;
+	cJSON *doc = NULL, *work = NULL;
 	char async_id[UUID_LEN + 1], local[64], now[21];
 	const char *given_id = str(rec, "async_id"), *given_at = str(rec, "created_at");
 	int64_t id = 0;
-	bool held = false;
 	int rc = 0;
+	bool intx = false;
 
 	*out = NULL;
 	*created = false;
@@ -492,47 +383,93 @@ int cust_create(struct store *st, const cJSON *rec, bool from_json, cJSON **out,
 		rc = val_fail(e, &ve);
 		goto cleanup;
 	}
-	util_rfc3339(time(NULL), now);
-	if (given_id) {
-		rc = create_given(st, given_id, work, given_at ? given_at : now, &doc, created, e);
+	if ((rc = store_begin(st, true, e)))
 		goto cleanup;
-	}
-	if (util_uuid(async_id) != 0) {
+	intx = true;
+	if (given_id) {
+		int64_t have = 0;
+		bool same = false;
+		s = store_prepare(st, "SELECT id FROM customer WHERE async_id = ?1", e);
+		if (!s) {
+			rc = e->status;
+			goto cleanup;
+		}
+		sqlite3_bind_text(s, 1, given_id, -1, SQLITE_STATIC);
+		switch (store_step(st, s, "find customer", e)) {
+		case 1: have = sqlite3_column_int64(s, 0); break;
+		case -1: rc = e->status; goto cleanup;
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+		if (have) {
+			if ((rc = same_fields(st, have, work, &same, e)))
+				goto cleanup;
+			if (!same) {
+				rc = err_set(e, EX_DATAERR, "async_id_reused", "async_id",
+				             "async_id %s is already used by a different customer record", given_id);
+				goto cleanup;
+			}
+			store_rollback(st);
+			intx = false;
+			rc = cust_get(st, have, &doc, e);
+			if (!rc)
+				cJSON_AddArrayToObject(doc, "possible_duplicates");
+			goto cleanup;
+		}
+		util_copy(async_id, sizeof(async_id), given_id);
+	} else if (util_uuid(async_id) != 0) {
 		rc = err_set(e, EX_OSERR, "no_randomness", NULL, "cannot make an id: no randomness from the kernel");
 		goto cleanup;
 	}
-	/* The customers that look the same, read first: they are advice (one
-	 * made meanwhile by another process may be missed), and a failure to
-	 * read them must come before anything is stored, never after. */
-	if (!(dups = cJSON_CreateArray())) {
-		rc = err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
+	if ((rc = next_local_number(st, local, sizeof(local), e)))
+		goto cleanup;
+	util_rfc3339(time(NULL), now);
+	/* Kept prepared (its triggers make it the costliest to prepare). It
+	 * returns the stored row, so the document needs no second read. */
+	ins = store_stmt(st,
+		"INSERT INTO customer(async_id, local_number, kind, first_name, last_name, organization_name,"
+		" email, phone, language, attributes, search_name, phone_digits, origin, state, created_at,"
+		" waiting_since, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'local', 'pending', ?13,"
+		" unixepoch(), unixepoch()) RETURNING " CUST_COLS, e);
+	if (!ins) {
+		rc = e->status;
 		goto cleanup;
 	}
-	if ((rc = find_duplicates(st, 0, work, dups, e)))
+	sqlite3_bind_text(ins, 1, async_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, local, -1, SQLITE_STATIC);
+	bind_fields(ins, work);
+	sqlite3_bind_text(ins, 13, given_at ? given_at : now, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(ins) != SQLITE_ROW) {
+		rc = store_fail(st, e, "store customer");
 		goto cleanup;
-	/* One statement, one durable commit, as a plain INSERT would be: the
-	 * number is taken in the statement (the write lock is held from its
-	 * start). When it is held already (a restored backup), the slow way:
-	 * a transaction that looks for a free one. */
-	rc = insert_row(st, async_id, NULL, work, given_at ? given_at : now, &doc, &id, &held, e);
-	if (held) {
-		if ((rc = store_begin(st, true, e)) || (rc = next_local_number(st, local, sizeof(local), e)) ||
-		    (rc = insert_row(st, async_id, local, work, given_at ? given_at : now, &doc, &id, &held, e)) ||
-		    (rc = store_commit(st, e)))
-			store_rollback(st);
 	}
-	if (rc)
+	id = sqlite3_column_int64(ins, 0);
+	/* The document as cust_get would read it: a new customer has no
+	 * update and no address yet. */
+	doc = cust_doc(ins);
+	upd_decorate_none(doc);
+	cJSON_AddArrayToObject(doc, "addresses");
+	if (sqlite3_step(ins) != SQLITE_DONE) {
+		rc = store_fail(st, e, "store customer");
 		goto cleanup;
-	cJSON_AddItemToObject(doc, "possible_duplicates", dups);
-	dups = NULL;
+	}
+	/* The possible duplicates are read inside the transaction (no second
+	 * one to open); all is returned only once the commit succeeded. */
+	if ((rc = find_duplicates(st, id, work, cJSON_AddArrayToObject(doc, "possible_duplicates"), e)) ||
+	    (rc = store_commit(st, e)))
+		goto cleanup;
+	intx = false;
 	*created = true;
 cleanup:
-	cJSON_Delete(dups);
+	store_release(st, ins);
+	sqlite3_finalize(s);
+	if (intx)
+		store_rollback(st);
 	cJSON_Delete(work);
 	if (rc) {
 		cJSON_Delete(doc);
 		doc = NULL;
-		*created = false;
 	}
 	*out = doc;
 	return rc;

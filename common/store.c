@@ -357,20 +357,6 @@ static const char *const migrations[] = {
 	" INSERT INTO customer_word(rowid, search_name, email, phone, local_number, account, address_text)"
 	"  VALUES (new.id, new.search_name, new.email, new.phone, new.local_number, new.account, new.address_text);"
 	"END;",
-
-	/* 6 -> 7: issue 14, a create as one statement. The counter of local
-	 * numbers (meta local_seq) moves on with the row that takes a number,
-	 * in the same statement: cust_create's INSERT reads the next number
-	 * from it, so that a create is a single INSERT and one commit, no
-	 * transaction around it. The number is the part after the register
-	 * id and its '-' (register ids are letters and digits); the counter
-	 * never goes back. */
-	"CREATE TRIGGER customer_local_seq AFTER INSERT ON customer"
-	" WHEN new.origin = 'local' AND new.local_number IS NOT NULL BEGIN"
-	" INSERT INTO meta(key, value) VALUES ('local_seq',"
-	"  CAST(substr(new.local_number, instr(new.local_number, '-') + 1) AS INTEGER))"
-	"  ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER));"
-	"END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
