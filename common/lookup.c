@@ -290,7 +290,7 @@ void lookup_loop(const struct cfg *cfg, volatile sig_atomic_t *stop)
 	while (!*stop) {
 		struct pollfd p = {.fd = lfd, .events = POLLIN};
 		int fd;
-		if (poll(&p, 1, 250) <= 0)
+		if (poll(&p, 1, (int)(UTIL_STOP_CHECK * 1000)) <= 0)
 			continue;
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {

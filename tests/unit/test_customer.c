@@ -1,0 +1,199 @@
+/*
+ * test_customer: creating customers (common/customer.c cust_create) on a
+ * real database in a temporary directory: the local numbers and the
+ * counter behind them (meta local_seq).
+ *
+ * What happens: customers are created one after another; the counter is
+ * set back (as a restored backup whose customers HQ sends back would
+ * leave it) and forward (as a restore's jump does); a customer learnt
+ * from HQ with one of this register's numbers arrives; a create brings
+ * its own async_id twice, then another record under it.
+ * What must hold: numbers run R01-000001, 000002, ...; a number some
+ * customer holds is skipped; the counter never goes back and moves past
+ * every number taken; HQ's customers do not move it; the duplicates
+ * named are the earlier customers only; the same record with the same
+ * async_id is "already recorded" (no second row), a different one is
+ * refused with async_id_reused and stores nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/customer.h"
+#include "common/store.h"
+
+struct fx {
+	char dir[256];
+	char db[300];
+	struct store *st;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct pa_err e;
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "%s/test_customer.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/pos.db", f->dir);
+	if (store_open(f->db, true, &f->st, &e))
+		return -1;
+	store_identity(f->st, "S0001", "R01", "EUR");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[400];
+
+	store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* First column of a query as text ("" for NULL / no row). */
+static const char *q(struct fx *f, const char *sql)
+{
+	static char out[256];
+	sqlite3_stmt *s = NULL;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(f->st->db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(out, sizeof(out), "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return out;
+}
+
+static void exec(struct fx *f, const char *sql)
+{
+	assert_int_equal(sqlite3_exec(f->st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* Creates a customer from json; returns its local number (static). */
+static const char *create(struct fx *f, const char *json, bool from_json, int want_rc, bool *created)
+{
+	static char local[64];
+	cJSON *rec = cJSON_Parse(json), *doc = NULL;
+	struct pa_err e;
+	bool made = false;
+
+	assert_non_null(rec);
+	assert_int_equal(cust_create(f->st, rec, from_json, &doc, &made, &e), want_rc);
+	local[0] = '\0';
+	if (doc)
+		snprintf(local, sizeof(local), "%s", cJSON_GetObjectItem(doc, "local_number")->valuestring);
+	if (created)
+		*created = made;
+	cJSON_Delete(rec);
+	cJSON_Delete(doc);
+	return local;
+}
+
+static void test_numbers_in_order(void **state)
+{
+	struct fx *f = *state;
+
+	assert_string_equal(create(f, "{\"first_name\":\"Ana\"}", false, 0, NULL), "R01-000001");
+	assert_string_equal(create(f, "{\"first_name\":\"Bo\"}", false, 0, NULL), "R01-000002");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "2");
+	assert_string_equal(q(f, "SELECT group_concat(origin || state) FROM customer"), "localpending,localpending");
+}
+
+static void test_held_number_skipped(void **state)
+{
+	struct fx *f = *state;
+
+	create(f, "{\"first_name\":\"Ana\"}", false, 0, NULL);
+	create(f, "{\"first_name\":\"Bo\"}", false, 0, NULL);
+	create(f, "{\"first_name\":\"Cy\"}", false, 0, NULL);
+	/* the counter behind the numbers held (a restored copy, before HQ
+	 * sent its customers back) */
+	exec(f, "UPDATE meta SET value = '1' WHERE key = 'local_seq'");
+	assert_string_equal(create(f, "{\"first_name\":\"Di\"}", false, 0, NULL), "R01-000004");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "4");
+	assert_string_equal(create(f, "{\"first_name\":\"Ed\"}", false, 0, NULL), "R01-000005");
+	assert_string_equal(q(f, "SELECT count(*) FROM customer"), "5");
+	assert_string_equal(q(f, "SELECT count(DISTINCT local_number) FROM customer"), "5");
+}
+
+static void test_counter_never_back(void **state)
+{
+	struct fx *f = *state;
+
+	create(f, "{\"first_name\":\"Ana\"}", false, 0, NULL);
+	/* a restore's jump */
+	exec(f, "UPDATE meta SET value = '10001' WHERE key = 'local_seq'");
+	assert_string_equal(create(f, "{\"first_name\":\"Bo\"}", false, 0, NULL), "R01-010002");
+	/* a customer from HQ with an older number of this register */
+	exec(f, "INSERT INTO customer(account, state, kind, first_name, search_name, local_number, origin, created_at,"
+	        " updated_at) VALUES ('C9', 'synced', 'person', 'Hq', ' hq', 'R01-000007', 'hq',"
+	        " '2026-01-01T00:00:00Z', 0)");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "10002");
+	/* an insert below the counter does not move it back */
+	exec(f, "INSERT INTO customer(async_id, state, kind, first_name, search_name, local_number, origin,"
+	        " created_at, updated_at) VALUES ('00000000-0000-4000-8000-000000000001', 'pending', 'person',"
+	        " 'Lo', ' lo', 'R01-000003', 'local', '2026-01-01T00:00:00Z', 0)");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "10002");
+	assert_string_equal(create(f, "{\"first_name\":\"Cy\"}", false, 0, NULL), "R01-010003");
+}
+
+static void test_duplicates_and_given_id(void **state)
+{
+	struct fx *f = *state;
+	const char *rec = "{\"async_id\":\"6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b\",\"first_name\":\"Ana\","
+	                  "\"email\":\"ana@example.com\"}";
+	cJSON *in, *doc = NULL;
+	struct pa_err e;
+	bool created = true;
+
+	create(f, "{\"first_name\":\"Ana\",\"email\":\"ana@example.com\"}", false, 0, NULL);
+	in = cJSON_Parse("{\"first_name\":\"Ann\",\"email\":\"ANA@example.com\",\"phone\":\"+351 911 234 567\"}");
+	assert_int_equal(cust_create(f->st, in, false, &doc, &created, &e), 0);
+	assert_true(created);
+	/* the earlier customer only, never itself */
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "possible_duplicates")), 1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "possible_duplicates"), 0),
+	                                        "local_number")->valuestring, "R01-000001");
+	cJSON_Delete(in);
+	cJSON_Delete(doc);
+
+	assert_string_equal(create(f, rec, true, 0, &created), "R01-000003");
+	assert_true(created);
+	assert_string_equal(create(f, rec, true, 0, &created), "R01-000003");
+	assert_false(created);
+	assert_string_equal(q(f, "SELECT count(*) FROM customer"), "3");
+	create(f,
+	       "{\"async_id\":\"6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b\",\"first_name\":\"Other\"}", true, EX_DATAERR,
+	       NULL);
+	assert_string_equal(q(f, "SELECT count(*) FROM customer"), "3");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "3");
+	assert_string_equal(create(f, "{\"first_name\":\"Di\"}", false, 0, NULL), "R01-000004");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_numbers_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_number_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counter_never_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates_and_given_id, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("customer", tests, NULL, NULL);
+}
