@@ -28,9 +28,9 @@ LDFLAGS   += $(SANFLAGS) -Wl,--as-needed -Wl,-z,relro,-z,now
 # The CLI links only what every command uses; libcurl is loaded at run
 # time by common/hqclient.c when a command talks to HQ, and libsystemd by
 # common/svc.c when systemd runs the service (start-up cost).
-AGENT_LIBS := -lsqlite3 -lcjson -linih -lz -ldl -lpthread -lm
+AGENT_LIBS := -lsqlite3 -lcjson -linih -ldl -lpthread -lm
 HQ_LIBS    := -lmicrohttpd -lgnutls -lsqlite3 -lcjson -lz -lpthread -lm
-TEST_LIBS  := -lcmocka $(AGENT_LIBS)
+TEST_LIBS  := -lcmocka $(AGENT_LIBS) -lz
 
 ifneq ($(V),1)
 Q := @

@@ -1022,6 +1022,43 @@ int hq_revision(struct hq_client *c, bool *current, struct hq_response *r)
 
 /* ---- gzip ----------------------------------------------------------------- */
 
+/* ---- zlib, loaded at run time -------------------------------------------- */
+
+/* Only a request body of HQ_GZIP_MIN bytes or more is compressed, by a
+ * command that talks to HQ, and libcurl has zlib loaded by then: linked,
+ * it cost every command its loading (measured: 0.2 ms and 8 page faults
+ * a process start). */
+struct zlib_api {
+	int (*deflate_init2)(z_streamp strm, int level, int method, int window_bits, int mem_level, int strategy,
+	                     const char *version, int stream_size);
+	uLong (*deflate_bound)(z_streamp strm, uLong len);
+	int (*deflate)(z_streamp strm, int flush);
+	int (*deflate_end)(z_streamp strm);
+};
+
+static struct zlib_api zlib;
+static pthread_once_t zlib_once = PTHREAD_ONCE_INIT;
+static int zlib_loaded; /* 1 after a successful zlib_load_once() */
+
+/* Runs once per process (pthread_once): opens libz.so.1 and resolves the
+ * four functions hq_gzip needs. The library is never closed. */
+static void zlib_load_once(void)
+{
+	void *lib = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
+	struct zlib_api api;
+
+	if (!lib)
+		return;
+	*(void **)&api.deflate_init2 = dlsym(lib, "deflateInit2_");
+	*(void **)&api.deflate_bound = dlsym(lib, "deflateBound");
+	*(void **)&api.deflate = dlsym(lib, "deflate");
+	*(void **)&api.deflate_end = dlsym(lib, "deflateEnd");
+	if (!api.deflate_init2 || !api.deflate_bound || !api.deflate || !api.deflate_end)
+		return;
+	zlib = api;
+	zlib_loaded = 1;
+}
+
 int hq_gzip(const char *in, size_t len, char **out, size_t *outlen)
 {
 	z_stream zs;
@@ -1031,13 +1068,15 @@ int hq_gzip(const char *in, size_t len, char **out, size_t *outlen)
 
 	*out = NULL;
 	*outlen = 0;
-	if ((!in && len > 0) || len > (size_t)UINT_MAX / 2)
+	pthread_once(&zlib_once, zlib_load_once);
+	if (!zlib_loaded || (!in && len > 0) || len > (size_t)UINT_MAX / 2)
 		goto cleanup;
 	memset(&zs, 0, sizeof zs);
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (zlib.deflate_init2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+	                       (int)sizeof(z_stream)) != Z_OK)
 		goto cleanup;
 	inited = 1;
-	bound = deflateBound(&zs, (uLong)len) + 64;
+	bound = zlib.deflate_bound(&zs, (uLong)len) + 64;
 	buf = malloc(bound);
 	if (!buf)
 		goto cleanup;
@@ -1045,7 +1084,7 @@ int hq_gzip(const char *in, size_t len, char **out, size_t *outlen)
 	zs.avail_in = (uInt)len;
 	zs.next_out = buf;
 	zs.avail_out = (uInt)bound;
-	zrc = deflate(&zs, Z_FINISH);
+	zrc = zlib.deflate(&zs, Z_FINISH);
 	if (zrc != Z_STREAM_END)
 		goto cleanup;
 	*out = (char *)buf;
@@ -1054,7 +1093,7 @@ int hq_gzip(const char *in, size_t len, char **out, size_t *outlen)
 	rc = 0;
 cleanup:
 	if (inited)
-		deflateEnd(&zs);
+		zlib.deflate_end(&zs);
 	free(buf);
 	return rc;
 }

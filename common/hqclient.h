@@ -98,8 +98,9 @@ long hq_retry_after(const char *v, time_t reply_date, time_t now);
 time_t hq_parse_cert_date(const char *s);
 
 /* Compresses in[0..len) to a gzip stream (RFC 1952) in a new buffer *out
- * of *outlen bytes (free with free()). Returns 0, or -1 (out of memory,
- * or len too large) with *out NULL. */
+ * of *outlen bytes (free with free()), with zlib loaded at the first call
+ * (dlopen of libz.so.1). Returns 0, or -1 (zlib missing, out of memory, or
+ * len too large) with *out NULL. */
 PA_MUST_USE int hq_gzip(const char *in, size_t len, char **out, size_t *outlen);
 
 #endif
