@@ -56,16 +56,6 @@ run_all() {
 	done
 }
 
-# wait_for SECONDS WHAT CMD...: polls CMD every 50 ms until it succeeds
-wait_for() {
-	local bound=$1 what=$2 t0
-	shift 2
-	t0=$(date +%s)
-	until "$@"; do
-		[ $(($(date +%s) - t0)) -lt "$bound" ] || fail "$what: not within $bound s"
-		sleep 0.05
-	done
-}
 # opens_db ARGS...: whether `posagent ARGS...` opened the database file (strace)
 opens_db() {
 	strace -f -qq -e trace=open,openat -o "$T/strace" "$POSAGENT_BIN" -c "$CONF" "$@" >/dev/null 2>&1 || true
@@ -76,7 +66,7 @@ answered() { [ -S "$SOCK" ] && ! opens_db customer search zzzzzz; }
 start_service() {
 	"$POSAGENT_BIN" -c "$CONF" run 2>>"$T/run.log" &
 	pid=$!
-	wait_for 10 "the service answering searches" answered
+	wait_until 10 "the service answering searches" answered
 }
 
 check "without the service, the command searches itself (the reference outputs)"

@@ -28,27 +28,20 @@
 
 #include "common/customer.h"
 #include "common/store.h"
+#include "tests/unit/fx_store.h"
 
 struct fx {
-	char dir[256];
-	char db[300];
+	struct fx_store s;
 	struct store *st;
 };
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct pa_err e;
 
-	if (!f)
+	if (!f || fx_store_open(&f->s, "test_customer"))
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/test_customer.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/pos.db", f->dir);
-	if (store_open(f->db, true, &f->st, &e))
-		return -1;
-	store_identity(f->st, "S0001", "R01", "EUR");
+	f->st = f->s.st;
 	*state = f;
 	return 0;
 }
@@ -56,28 +49,19 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[400];
+	int rc = fx_store_close(&f->s);
 
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return rc;
 }
 
 /* First column of a query as text ("" for NULL / no row). */
 static const char *q(struct fx *f, const char *sql)
 {
-	static char out[256];
-	sqlite3_stmt *s = NULL;
+	const char *v = fx_q(f->st, sql);
 
-	out[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(f->st->db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		snprintf(out, sizeof(out), "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	return out;
+	assert_non_null(v);
+	return v;
 }
 
 static void exec(struct fx *f, const char *sql)

@@ -38,11 +38,12 @@
 #include "common/store.h"
 #include "common/usock.h"
 #include "common/util.h"
+#include "tests/unit/fx_store.h"
 
 struct fx {
-	char dir[256];
-	char db[300];
-	char sock[320];
+	struct fx_store s;
+	char *db;      /* s.db */
+	char sock[320]; /* DATABASE-lookup */
 	struct store *st;
 	struct cfg cfg;
 	volatile sig_atomic_t stop;
@@ -65,18 +66,12 @@ static void create(struct store *st, const char *json)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct pa_err e;
 
-	if (!f)
+	if (!f || fx_store_open(&f->s, "test_lookup"))
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/test_lookup.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/pos.db", f->dir);
+	f->db = f->s.db;
+	f->st = f->s.st;
 	snprintf(f->sock, sizeof(f->sock), "%s-lookup", f->db);
-	if (store_open(f->db, true, &f->st, &e))
-		return -1;
-	store_identity(f->st, "S0001", "R01", "EUR");
 	create(f->st, "{\"first_name\":\"Ana\",\"last_name\":\"Silva\",\"email\":\"ana@example.com\"}");
 	create(f->st, "{\"first_name\":\"João\",\"last_name\":\"Silvestre\",\"phone\":\"+351 911 234 567\"}");
 	create(f->st, "{\"kind\":\"organization\",\"organization_name\":\"Silva & Filhos\"}");
@@ -92,18 +87,15 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[400];
+	int rc;
 
 	if (f->running) {
 		f->stop = 1;
 		pthread_join(f->thread, NULL);
 	}
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
+	rc = fx_store_close(&f->s);
 	free(f);
-	return 0;
+	return rc;
 }
 
 /* A question as lookup_search writes it. */
