@@ -944,7 +944,7 @@ int hq_post(struct hq_client *c, const char *path, const char *body, size_t len,
 		send = "";
 	if (len >= HQ_GZIP_MIN) {
 		if (hq_gzip(body, len, &gz, &gzlen) != 0) {
-			fmt(r->error, sizeof r->error, "cannot compress the request body");
+			fmt(r->error, sizeof r->error, "cannot compress the request body (zlib, libz.so.1, missing or out of memory)");
 			goto cleanup;
 		}
 		send = gz;
@@ -1020,9 +1020,7 @@ int hq_revision(struct hq_client *c, bool *current, struct hq_response *r)
 	return 0;
 }
 
-/* ---- gzip ----------------------------------------------------------------- */
-
-/* ---- zlib, loaded at run time -------------------------------------------- */
+/* ---- gzip, with zlib loaded at run time ------------------------------------ */
 
 /* Only a request body of HQ_GZIP_MIN bytes or more is compressed, by a
  * command that talks to HQ, and libcurl has zlib loaded by then: linked,
@@ -1053,10 +1051,12 @@ static void zlib_load_once(void)
 	*(void **)&api.deflate_bound = dlsym(lib, "deflateBound");
 	*(void **)&api.deflate = dlsym(lib, "deflate");
 	*(void **)&api.deflate_end = dlsym(lib, "deflateEnd");
-	if (!api.deflate_init2 || !api.deflate_bound || !api.deflate || !api.deflate_end)
-		return;
-	zlib = api;
-	zlib_loaded = 1;
+	if (api.deflate_init2 && api.deflate_bound && api.deflate && api.deflate_end) {
+		zlib = api;
+		zlib_loaded = 1;
+	} else {
+		dlclose(lib);
+	}
 }
 
 int hq_gzip(const char *in, size_t len, char **out, size_t *outlen)

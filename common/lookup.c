@@ -58,26 +58,26 @@ static int left_ms(double until)
 	return left > 0 ? (int)(left * 1000) + 1 : 0;
 }
 
-/* Waits for events on fd until the monotonic time until. Returns true
- * when they came. */
-static bool await(int fd, short events, double until)
+/* Waits for events on fd until the monotonic time until, or until *stop
+ * (NULL: never; looked at every 100 ms). Returns true when they came. */
+static bool await(int fd, short events, double until, volatile sig_atomic_t *stop)
 {
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = events};
 		int ms = left_ms(until), r;
-		if (ms == 0)
+		if (ms == 0 || (stop && *stop))
 			return false;
-		r = poll(&p, 1, ms);
+		r = poll(&p, 1, stop && ms > 100 ? 100 : ms);
 		if (r > 0)
 			return true;
-		if (r == 0 || errno != EINTR)
+		if (r < 0 && errno != EINTR)
 			return false;
 	}
 }
 
-/* Sends all len bytes of buf on the non-blocking fd before until.
- * Returns 0 or -1. */
-static int send_all(int fd, const char *buf, size_t len, double until)
+/* Sends all len bytes of buf on the non-blocking fd before until (or
+ * *stop, see await). Returns 0 or -1. */
+static int send_all(int fd, const char *buf, size_t len, double until, volatile sig_atomic_t *stop)
 {
 	while (len > 0) {
 		ssize_t k = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -86,62 +86,59 @@ static int send_all(int fd, const char *buf, size_t len, double until)
 			len -= (size_t)k;
 		} else if (k < 0 && errno == EINTR) {
 			continue;
-		} else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!await(fd, POLLOUT, until))
-				return -1;
-		} else {
+		} else if (!(k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || !await(fd, POLLOUT, until, stop)) {
 			return -1;
 		}
 	}
 	return 0;
 }
 
-/* Reads from the non-blocking fd until end of stream into a growing
- * buffer of at most max bytes, waiting at most wait_ms for each part and
- * never past until. Returns the buffer (the caller's; NUL-terminated,
- * length in *len) or NULL. */
-static char *recv_all(int fd, size_t max, int wait_ms, double until, size_t *len)
+/* Reads from the non-blocking fd until end of stream, at most max bytes,
+ * before until (or *stop, see await). Returns the bytes (the caller's;
+ * NUL-terminated, their number in *len) or NULL: more than max, an error,
+ * or no end of stream in time. */
+static char *recv_all(int fd, size_t max, double until, volatile sig_atomic_t *stop, size_t *len)
 {
 	size_t cap = 0, n = 0;
-	char *buf = NULL, *grown;
+	char *buf = NULL, *grown, *out = NULL;
 
 	for (;;) {
-		double part = util_mono() + wait_ms / 1000.0;
 		ssize_t k;
-		if (n + 1 >= cap) {
+		if (n + 2 > cap) { /* room for one byte more than max, and the NUL */
 			size_t want = cap ? cap * 2 : 16384;
-			if (cap >= max + 1 || !(grown = realloc(buf, want > max + 1 ? max + 1 : want)))
-				goto fail;
+			if (want > max + 2)
+				want = max + 2;
+			if (want <= cap || !(grown = realloc(buf, want)))
+				break;
 			buf = grown;
-			cap = want > max + 1 ? max + 1 : want;
+			cap = want;
 		}
 		k = recv(fd, buf + n, cap - n - 1, MSG_DONTWAIT);
-		if (k > 0) {
-			n += (size_t)k;
-		} else if (k == 0) {
+		if (k > 0 && (n += (size_t)k) > max)
+			break;
+		if (k == 0) {
 			buf[n] = '\0';
 			*len = n;
-			return buf;
-		} else if (errno == EINTR) {
-			continue;
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			goto fail;
-		} else if (!await(fd, POLLIN, until < part ? until : part)) {
-			goto fail;
+			out = buf;
+			buf = NULL;
+			break;
 		}
+		if (k < 0 && errno != EINTR && ((errno != EAGAIN && errno != EWOULDBLOCK) || !await(fd, POLLIN, until, stop)))
+			break;
 	}
-fail:
 	free(buf);
-	return NULL;
+	return out;
 }
 
 int lookup_search(const char *db_path, const char *text, int limit, bool json, char **out, size_t *len, int *count)
 {
 	struct sockaddr_un a;
-	char question[LOOKUP_MAX_QUESTION], *answer = NULL, *nl, *end;
+	char question[LOOKUP_MAX_QUESTION], *answer = NULL, *end;
 	size_t alen = 0, tlen = strlen(text);
+	double t0 = util_mono();
 	int fd = -1, rc = -1, w;
-	long n;
+	long n, bytes;
+	char ack = 0;
 
 	*out = NULL;
 	if (tlen == 0 || tlen > LOOKUP_MAX_TEXT || limit < 1 || limit > MAX_LIMIT ||
@@ -157,19 +154,26 @@ int lookup_search(const char *db_path, const char *text, int limit, bool json, c
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (const struct sockaddr *)&a, sizeof(a)) != 0)
 		goto cleanup;
-	if (send_all(fd, question, (size_t)w, util_mono() + LOOKUP_WAIT_MS / 1000.0) != 0 || shutdown(fd, SHUT_WR) != 0)
+	if (send_all(fd, question, (size_t)w, t0 + LOOKUP_WAIT_MS / 1000.0, NULL) != 0 || shutdown(fd, SHUT_WR) != 0)
 		goto cleanup;
-	answer = recv_all(fd, LOOKUP_MAX_ANSWER, LOOKUP_WAIT_MS, util_mono() + LOOKUP_TOTAL_MS / 1000.0, &alen);
-	/* "ok COUNT\n" then the output */
-	if (!answer || alen < 5 || memcmp(answer, "ok ", 3) != 0 || !(nl = memchr(answer, '\n', alen)) ||
-	    answer[3] < '0' || answer[3] > '9')
+	/* '+' at once: the service is alive and has the question; its search
+	 * may then take the rest of LOOKUP_TOTAL_MS */
+	if (!await(fd, POLLIN, t0 + LOOKUP_WAIT_MS / 1000.0, NULL) || recv(fd, &ack, 1, MSG_DONTWAIT) != 1 || ack != '+')
+		goto cleanup;
+	answer = recv_all(fd, LOOKUP_MAX_ANSWER, t0 + LOOKUP_TOTAL_MS / 1000.0, NULL, &alen);
+	/* "ok COUNT BYTES\n" and exactly BYTES bytes: an answer cut short (the
+	 * service killed, or given up on a slow reader) is no answer */
+	if (!answer || alen < 7 || memcmp(answer, "ok ", 3) != 0 || answer[3] < '0' || answer[3] > '9')
 		goto cleanup;
 	errno = 0;
 	n = strtol(answer + 3, &end, 10);
-	if (errno || end != nl || n > limit)
+	if (errno || *end != ' ' || n > limit || end[1] < '0' || end[1] > '9')
 		goto cleanup;
-	*len = alen - (size_t)(nl + 1 - answer);
-	memmove(answer, nl + 1, *len + 1); /* with its NUL */
+	bytes = strtol(end + 1, &end, 10);
+	if (errno || *end != '\n' || bytes < 0 || (size_t)bytes != alen - (size_t)(end + 1 - answer))
+		goto cleanup;
+	*len = (size_t)bytes;
+	memmove(answer, end + 1, *len + 1); /* with its NUL */
 	*out = answer;
 	answer = NULL;
 	*count = (int)n;
@@ -201,30 +205,33 @@ static int append(char **buf, size_t *used, size_t *cap, const char *src, size_t
 
 /* What the command prints for the customers found: their lines, or the
  * array as cli_print_json writes it (cJSON_Print and a newline), after
- * the header "ok COUNT\n". Returns the buffer (*len bytes) or NULL. */
+ * the header "ok COUNT BYTES\n". Returns the buffer (*len bytes) or NULL
+ * (no memory). */
 static char *printed(const cJSON *found, bool json, size_t *len)
 {
-	char head[32], line[2048], *buf = NULL, *doc = NULL;
+	char head[64], line[2048], *body = NULL, *doc = NULL, *out = NULL;
 	size_t used = 0, cap = 0;
 	const cJSON *it;
-	int w = snprintf(head, sizeof(head), "ok %d\n", cJSON_GetArraySize(found));
-	bool ok = w > 0 && append(&buf, &used, &cap, head, (size_t)w) == 0;
+	bool ok = append(&body, &used, &cap, "", 0) == 0;
+	int w;
 
 	if (ok && json) {
-		ok = (doc = cJSON_Print(found)) != NULL && append(&buf, &used, &cap, doc, strlen(doc)) == 0 &&
-		     append(&buf, &used, &cap, "\n", 1) == 0;
-	} else if (ok) {
+		ok = (doc = cJSON_Print(found)) != NULL && append(&body, &used, &cap, doc, strlen(doc)) == 0 &&
+		     append(&body, &used, &cap, "\n", 1) == 0;
+	} else {
 		cJSON_ArrayForEach(it, found)
 			if (ok)
-				ok = append(&buf, &used, &cap, line, show_customer_line(it, line, sizeof(line))) == 0;
+				ok = append(&body, &used, &cap, line, show_customer_line(it, line, sizeof(line))) == 0;
+	}
+	w = snprintf(head, sizeof(head), "ok %d %zu\n", cJSON_GetArraySize(found), used);
+	if (ok && w > 0 && (size_t)w < sizeof(head) && (out = malloc((size_t)w + used + 1)) != NULL) {
+		memcpy(out, head, (size_t)w);
+		memcpy(out + w, body, used + 1);
+		*len = (size_t)w + used;
 	}
 	free(doc);
-	if (!ok) {
-		free(buf);
-		return NULL;
-	}
-	*len = used;
-	return buf;
+	free(body);
+	return out;
 }
 
 char *lookup_answer(struct store *st, const char *question, size_t len, size_t *n)
@@ -244,19 +251,23 @@ char *lookup_answer(struct store *st, const char *question, size_t len, size_t *
 	return out;
 }
 
-/* Answers the one question on the accepted connection fd from st: the
- * question must come within LOOKUP_SERVE_MS, and the answer is given up
- * when the asker does not take it within LOOKUP_SERVE_MS either. */
-static void answer_one(struct store *st, int fd)
+/* Answers the one question on the accepted connection fd from st: '+'
+ * once the question came (within LOOKUP_SERVE_MS), then the answer, given
+ * up when the asker does not take it within LOOKUP_SERVE_MS; either wait
+ * ends early on *stop. */
+static void answer_one(struct store *st, int fd, volatile sig_atomic_t *stop)
 {
 	size_t qlen = 0, alen = 0;
-	char *question = recv_all(fd, LOOKUP_MAX_QUESTION, LOOKUP_SERVE_MS, util_mono() + LOOKUP_SERVE_MS / 1000.0, &qlen);
-	char *answer = question ? lookup_answer(st, question, qlen, &alen) : NULL;
+	char *question = recv_all(fd, LOOKUP_MAX_QUESTION, util_mono() + LOOKUP_SERVE_MS / 1000.0, stop, &qlen);
+	char *answer = NULL;
 
-	if (answer)
-		(void)send_all(fd, answer, alen, util_mono() + LOOKUP_SERVE_MS / 1000.0);
-	else
-		(void)send_all(fd, "no\n", 3, util_mono() + LOOKUP_SERVE_MS / 1000.0);
+	if (question && send_all(fd, "+", 1, util_mono() + LOOKUP_SERVE_MS / 1000.0, stop) == 0) {
+		answer = lookup_answer(st, question, qlen, &alen);
+		if (answer)
+			(void)send_all(fd, answer, alen, util_mono() + LOOKUP_SERVE_MS / 1000.0, stop);
+		else
+			(void)send_all(fd, "no\n", 3, util_mono() + LOOKUP_SERVE_MS / 1000.0, stop);
+	}
 	free(answer);
 	free(question);
 }
@@ -298,7 +309,7 @@ void lookup_loop(const struct cfg *cfg, volatile sig_atomic_t *stop)
 				util_sleep(0.1, stop); /* out of descriptors: do not spin */
 			continue;
 		}
-		answer_one(st, fd);
+		answer_one(st, fd, stop);
 		close(fd);
 	}
 	usock_unlink(&a, &id);

@@ -21,11 +21,15 @@
  *   question  "posagent-lookup 1 VERSION search LIMIT FORMAT\n" (FORMAT is
  *             text or json) then the search text (no newline, at most
  *             LOOKUP_MAX_TEXT bytes), then the asker shuts its side down;
- *   answer    "ok COUNT\n" and what the command prints on stdout for those
- *             COUNT customers (the lines of common/show, or the JSON array
- *             as cJSON_Print writes it), or "no\n": not answered here (any
- *             error, such as a text search refuses, which the command then
- *             reports itself); then the service closes.
+ *   answer    '+' as soon as the question came (the service is alive: a
+ *             stopped one is told from a slow search), then
+ *             "ok COUNT BYTES\n" and the BYTES bytes the command prints
+ *             on stdout for those COUNT customers (the lines of
+ *             common/show, or the JSON array as cJSON_Print writes it),
+ *             or "no\n": not answered here (any error, such as a text
+ *             search refuses, which the command then reports itself);
+ *             then the service closes. An answer of another length than
+ *             BYTES (cut short) is no answer.
  * The answer is the printed output, not the documents, so that the command
  * has nothing to parse: reading 100 customers back into cJSON cost it
  * about 0.75 ms and 59 first-touched pages (measured).
@@ -44,9 +48,9 @@
 #define LOOKUP_MAX_TEXT 1024            /* bytes of search text asked; longer: searched locally */
 #define LOOKUP_MAX_QUESTION 2048        /* bytes of a question the service reads */
 #define LOOKUP_MAX_ANSWER (64u << 20)   /* bytes of an answer the command reads */
-#define LOOKUP_WAIT_MS 1000             /* the command's wait for each part of the answer */
-#define LOOKUP_TOTAL_MS 5000            /* and for all of it */
-#define LOOKUP_SERVE_MS 1000            /* the service's wait for a question, and for it to be taken */
+#define LOOKUP_WAIT_MS 1000             /* the command's wait for the service's '+' */
+#define LOOKUP_TOTAL_MS 5000            /* and for the whole conversation */
+#define LOOKUP_SERVE_MS 500             /* the service's wait for a question, and for each write to be taken */
 
 /* Parses a question (len bytes of buf, not NUL-terminated) asked of a
  * service of version: the limit into *limit (1 to 10000), the format into
@@ -58,14 +62,15 @@ int lookup_parse_question(const char *buf, size_t len, const char *version, int 
 
 /* Asks the service of database db_path for the customers matching text
  * (at most limit), printed as text or (json) JSON, waiting at most
- * LOOKUP_WAIT_MS for each part of the answer and LOOKUP_TOTAL_MS in all.
+ * LOOKUP_WAIT_MS for the service's '+' and LOOKUP_TOTAL_MS in all.
  * Returns 0 with the output in *out (the caller's to free; *len bytes)
  * and the number of customers in *count, or -1 when there is no answer:
  * the caller searches itself. Never fails otherwise. */
 int lookup_search(const char *db_path, const char *text, int limit, bool json, char **out, size_t *len, int *count);
 
-/* The answer to question (len bytes, as it came) from st: "ok COUNT\n"
- * and the output, or "no\n" (not such a question, or the search failed).
+/* The answer to question (len bytes, as it came) from st:
+ * "ok COUNT BYTES\n" and the output, or "no\n" (not such a question, or
+ * the search failed).
  * Returns it (the caller's to free; *n bytes), or NULL when out of memory. */
 char *lookup_answer(struct store *st, const char *question, size_t len, size_t *n);
 

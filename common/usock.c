@@ -53,6 +53,7 @@ int usock_bind(const char *db_path, const struct sockaddr_un *a, int type, bool 
 {
 	struct stat sb;
 	int fd = -1, rc = -1;
+	bool bound = false; /* the file at a is ours */
 
 	msg[0] = '\0';
 	*taken_over = someone_listens(a, type);
@@ -65,9 +66,14 @@ int usock_bind(const char *db_path, const struct sockaddr_un *a, int type, bool 
 		snprintf(msg, n, "cannot bind %s: %s", a->sun_path, strerror(errno));
 		goto cleanup;
 	}
+	bound = true;
 	if (set_access(db_path, a->sun_path, msg, n) != 0)
 		goto cleanup;
-	if (stat(a->sun_path, &sb) != 0 || (type == SOCK_STREAM && listen(fd, 16) != 0)) {
+	if (stat(a->sun_path, &sb) != 0) {
+		snprintf(msg, n, "cannot stat %s: %s", a->sun_path, strerror(errno));
+		goto cleanup;
+	}
+	if (type == SOCK_STREAM && listen(fd, 16) != 0) {
 		snprintf(msg, n, "cannot listen on %s: %s", a->sun_path, strerror(errno));
 		goto cleanup;
 	}
@@ -76,10 +82,10 @@ int usock_bind(const char *db_path, const struct sockaddr_un *a, int type, bool 
 	rc = fd;
 	fd = -1;
 cleanup:
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
+	if (rc < 0 && bound) /* never another service's file (a bind that failed) */
 		unlink(a->sun_path);
-	}
 	return rc;
 }
 

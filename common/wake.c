@@ -70,27 +70,29 @@ int wake_open(const char *db_path, struct wake **out, char *msg, size_t n)
 {
 	struct wake *w = calloc(1, sizeof(*w));
 	bool taken_over = false;
+	int rc = -1;
 
 	*out = NULL;
 	if (!w) {
 		snprintf(msg, n, "out of memory");
-		return -1;
+		goto cleanup;
 	}
 	if (usock_addr(db_path, "-wake", &w->addr) != 0) {
 		snprintf(msg, n, "the database path is too long for a wake-up socket beside it (%zu bytes at most)",
 		         sizeof(w->addr.sun_path) - 6);
-		free(w);
-		return -1;
+		goto cleanup;
 	}
 	w->fd = usock_bind(db_path, &w->addr, SOCK_DGRAM, &taken_over, &w->id, msg, n);
-	if (w->fd < 0) {
-		free(w);
-		return -1;
-	}
+	if (w->fd < 0)
+		goto cleanup;
 	if (taken_over)
 		snprintf(msg, n, "another service was listening on %s: taking it over", w->addr.sun_path);
 	*out = w;
-	return 0;
+	w = NULL;
+	rc = 0;
+cleanup:
+	free(w);
+	return rc;
 }
 
 /* Reads every datagram waiting. Returns whether one ends a wait (any:

@@ -10,10 +10,13 @@
  * of 1 to 10000, a format of text or json and a text of 1 to 1024 bytes
  * without NUL is taken; the answer is exactly what the command prints
  * itself (show_customer_line per customer, or cJSON_Print and a newline)
- * after "ok COUNT"; anything else is "no"; the asker gets -1 (and searches
+ * after "ok COUNT BYTES"; anything else is "no"; the asker gets -1 (and searches
  * itself) whenever the answer is missing, late or not of the protocol,
- * within its bound; the thread binds DATABASE-lookup with mode 0660, sees
- * a commit made after it started, and removes its socket when stopped.
+ * within its bound (a '+' within LOOKUP_WAIT_MS, the whole answer, of the
+ * length it says, within LOOKUP_TOTAL_MS); the thread binds
+ * DATABASE-lookup with mode 0660, sees a commit made after it started, and
+ * stops within 2 s, removing its socket, even with a client that says
+ * nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -160,25 +163,27 @@ static void test_parse_question(void **state)
  * JSON, after "ok COUNT\n". */
 static char *expected(struct store *st, const char *text, int limit, bool json)
 {
-	char *out = calloc(1, 1 << 20), line[2048];
+	char *out = calloc(1, 1 << 20), *body = calloc(1, 1 << 20), line[2048];
 	cJSON *found = NULL, *it;
 	struct pa_err e;
-	size_t used;
+	size_t used = 0;
 
 	assert_non_null(out);
+	assert_non_null(body);
 	assert_int_equal(cust_search(st, text, limit, &found, &e), 0);
-	used = (size_t)sprintf(out, "ok %d\n", cJSON_GetArraySize(found));
 	if (json) {
 		char *doc = cJSON_Print(found);
-		used += (size_t)sprintf(out + used, "%s\n", doc);
+		used += (size_t)sprintf(body, "%s\n", doc);
 		free(doc);
 	} else {
 		cJSON_ArrayForEach(it, found) {
 			show_customer_line(it, line, sizeof(line));
-			used += (size_t)sprintf(out + used, "%s", line);
+			used += (size_t)sprintf(body + used, "%s", line);
 		}
 	}
+	sprintf(out, "ok %d %zu\n%s", cJSON_GetArraySize(found), used, body);
 	cJSON_Delete(found);
+	free(body);
 	return out;
 }
 
@@ -195,17 +200,17 @@ static void test_answer(void **state)
 		assert_non_null(a);
 		assert_int_equal(alen, strlen(a));
 		assert_string_equal(a, want);
-		assert_int_equal(strncmp(a, "ok 3\n", 5), 0); /* Ana, João, the organization */
+		assert_int_equal(strncmp(a, "ok 3 ", 5), 0); /* Ana, João, the organization */
 		free(a);
 		free(want);
 	}
 	n = question(q, sizeof(q), POSAGENT_VERSION, "1", "text", "silv");
 	a = lookup_answer(f->st, q, n, &alen);
-	assert_int_equal(strncmp(a, "ok 1\n", 5), 0);
+	assert_int_equal(strncmp(a, "ok 1 ", 5), 0);
 	free(a);
 	n = question(q, sizeof(q), POSAGENT_VERSION, "5", "text", "zzzzzz");
 	a = lookup_answer(f->st, q, n, &alen);
-	assert_string_equal(a, "ok 0\n");
+	assert_string_equal(a, "ok 0 0\n");
 	free(a);
 	/* a text search refuses (a control character), another version */
 	n = question(q, sizeof(q), POSAGENT_VERSION, "5", "text", "ana\001");
@@ -242,8 +247,9 @@ static void test_no_service(void **state)
 }
 
 /* A fake service in a child process: accepts one connection, reads the
- * question, then sends reply (NULL: sends nothing and waits to be killed). */
-static pid_t fake_service(struct fx *f, const char *reply)
+ * question, then sends reply (NULL: nothing) and, when hang, waits to be
+ * killed instead of closing. */
+static pid_t fake_service(struct fx *f, const char *reply, bool hang)
 {
 	struct sockaddr_un a;
 	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -262,7 +268,7 @@ static pid_t fake_service(struct fx *f, const char *reply)
 			;
 		if (reply)
 			(void)!write(fd, reply, strlen(reply));
-		else
+		if (hang || !reply)
 			pause();
 		_exit(0);
 	}
@@ -279,7 +285,11 @@ static void reap(pid_t pid)
 static void test_bad_services(void **state)
 {
 	struct fx *f = *state;
-	const char *bad[] = {"no\n", "ok\nsomething", "ok 101\nx", "ok -1\n", "ok 2", "ok x\n", "", "garbage"};
+	/* no '+', "no", not the protocol, more than the limit, cut short
+	 * (fewer bytes than said), longer than said */
+	const char *bad[] = {"ok 2 18\nline one\nline two\n", "+no\n", "+ok\nsomething", "+ok 101 1\nx",
+	                     "+ok -1 0\n", "+ok 2", "+ok x 1\n", "", "garbage", "+ok 2 100\nline one\n",
+	                     "+ok 1 2\nabc", "+ok 1\nabc"};
 	char *out = NULL;
 	size_t len = 0;
 	int count = 0;
@@ -287,12 +297,12 @@ static void test_bad_services(void **state)
 	pid_t pid;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		pid = fake_service(f, bad[i]);
+		pid = fake_service(f, bad[i], false);
 		assert_int_equal(lookup_search(f->db, "silv", 100, false, &out, &len, &count), -1);
 		assert_null(out);
 		reap(pid);
 	}
-	pid = fake_service(f, "ok 2\nline one\nline two\n");
+	pid = fake_service(f, "+ok 2 18\nline one\nline two\n", false);
 	assert_int_equal(lookup_search(f->db, "silv", 100, false, &out, &len, &count), 0);
 	assert_string_equal(out, "line one\nline two\n");
 	assert_int_equal(len, 18);
@@ -300,13 +310,21 @@ static void test_bad_services(void **state)
 	free(out);
 	out = NULL;
 	reap(pid);
-	/* one that never answers: given up after LOOKUP_WAIT_MS (the bound
-	 * here only tells "gave up" from "waited for ever") */
-	pid = fake_service(f, NULL);
+	/* one that never answers (stopped: no '+'): given up after
+	 * LOOKUP_WAIT_MS; one that says '+' and then nothing: after
+	 * LOOKUP_TOTAL_MS (the upper bounds only tell "gave up" from "waited
+	 * for ever") */
+	pid = fake_service(f, NULL, true);
 	t0 = util_mono();
 	assert_int_equal(lookup_search(f->db, "silv", 100, false, &out, &len, &count), -1);
-	assert_true(util_mono() - t0 < 30.0);
 	assert_true(util_mono() - t0 >= LOOKUP_WAIT_MS / 1000.0 * 0.9);
+	assert_true(util_mono() - t0 < 30.0);
+	reap(pid);
+	pid = fake_service(f, "+ok 1 ", true);
+	t0 = util_mono();
+	assert_int_equal(lookup_search(f->db, "silv", 100, false, &out, &len, &count), -1);
+	assert_true(util_mono() - t0 >= LOOKUP_TOTAL_MS / 1000.0 * 0.9);
+	assert_true(util_mono() - t0 < 60.0);
 	reap(pid);
 }
 
@@ -349,9 +367,22 @@ static void test_loop(void **state)
 	free(out);
 	/* a text search refuses: not answered (the command reports it) */
 	assert_int_equal(lookup_search(f->db, "ana\001", 100, false, &out, &len, &count), -1);
-	f->stop = 1;
-	pthread_join(f->thread, NULL);
-	f->running = false;
+	/* a client that connects and says nothing does not hold the stop up
+	 * (AGENT.md: the service stops within 2 s) */
+	{
+		struct sockaddr_un a;
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		double t0;
+		assert_int_equal(usock_addr(f->db, "-lookup", &a), 0);
+		assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+		usleep(100000); /* let the thread take it */
+		t0 = util_mono();
+		f->stop = 1;
+		pthread_join(f->thread, NULL);
+		f->running = false;
+		assert_true(util_mono() - t0 < 2.0);
+		close(fd);
+	}
 	assert_int_equal(stat(f->sock, &sb), -1);
 	assert_int_equal(lookup_search(f->db, "silv", 100, false, &out, &len, &count), -1);
 }
