@@ -63,7 +63,7 @@ synced() { [ "$(AS pos posagent --json customer show "$aid" | jq -r .state)" = s
 poll 30 "the customer was not synced by the service" synced
 
 check "the POS user's search is answered by the service under the unit's sandbox (DATABASE-lookup)"
-db=$(IN sed -n 's/^database *= *//p' /etc/posagent/posagent.conf)
+db=$(IN sed -n 's/^database *= *\([^ ;]*\).*/\1/p' /etc/posagent/posagent.conf) # (an inline "; comment" follows)
 db=${db:-/var/lib/posagent/posagent.db}
 lookup_live() { [ "$(IN stat -c '%a %G' "$db-lookup" 2>/dev/null)" = "660 posagent" ]; }
 poll 20 "no socket $db-lookup of mode 660 and group posagent" lookup_live
