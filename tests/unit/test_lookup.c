@@ -328,6 +328,24 @@ static void test_bad_services(void **state)
 	reap(pid);
 }
 
+/* Whether a connection to the socket at path has been accepted: in
+ * /proc/net/unix ("Num RefCount Protocol Flags Type St Inode Path") a
+ * connection waiting in the listener's queue is state 02 with no inode,
+ * an accepted one state 03 (SS_CONNECTED). */
+static bool taken(const char *path)
+{
+	char line[512], st[8], name[400];
+	bool yes = false;
+	FILE *fp = fopen("/proc/net/unix", "r");
+
+	while (fp && !yes && fgets(line, sizeof(line), fp))
+		yes = sscanf(line, "%*s %*s %*s %*s %*s %7s %*s %399s", st, name) == 2 && strcmp(name, path) == 0 &&
+		      strcmp(st, "03") == 0;
+	if (fp)
+		fclose(fp);
+	return yes;
+}
+
 static void *run_loop(void *arg)
 {
 	struct fx *f = arg;
@@ -375,7 +393,9 @@ static void test_loop(void **state)
 		double t0;
 		assert_int_equal(usock_addr(f->db, "-lookup", &a), 0);
 		assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-		usleep(100000); /* let the thread take it */
+		for (i = 0; i < 500 && !taken(f->sock); i++)
+			usleep(10000);
+		assert_true(taken(f->sock));
 		t0 = util_mono();
 		f->stop = 1;
 		pthread_join(f->thread, NULL);
