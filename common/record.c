@@ -580,49 +580,23 @@ static cJSON *member_record(struct store *st, const struct rec_ref *m, char *rid
 /* Batches                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Marks every member of batch bid as held by it: one statement a kind. */
+/* Marks every member of batch bid (its row's members) as held by it: one
+ * statement a kind. */
 static int hold_members(struct store *st, int64_t bid, struct pa_err *e)
 {
+#define MEMBERS_OF(kinds)                                                                                  \
+	" (SELECT value ->> 1 FROM json_each((SELECT members FROM batch WHERE id = ?1)) WHERE value ->> 0 " kinds ")"
 	static const char *const mark[] = {
-		"UPDATE customer SET batch_id = ?1 WHERE id IN"
-		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'customer')",
-		"UPDATE address SET batch_id = ?1 WHERE id IN"
-		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'address')",
-		"UPDATE txn SET batch_id = ?1 WHERE id IN"
-		" (SELECT row FROM batch_member WHERE batch = ?1 AND kind = 'txn')",
-		"UPDATE record_update SET batch_id = ?1 WHERE id IN (SELECT row FROM batch_member"
-		" WHERE batch = ?1 AND kind IN ('customer_update', 'address_update'))",
+		"UPDATE customer SET batch_id = ?1 WHERE id IN" MEMBERS_OF("= 'customer'"),
+		"UPDATE address SET batch_id = ?1 WHERE id IN" MEMBERS_OF("= 'address'"),
+		"UPDATE txn SET batch_id = ?1 WHERE id IN" MEMBERS_OF("= 'txn'"),
+		"UPDATE record_update SET batch_id = ?1 WHERE id IN" MEMBERS_OF("IN ('customer_update', 'address_update')"),
 	};
+#undef MEMBERS_OF
 	int rc = 0;
 
 	for (int k = 0; k < 4 && !rc; k++)
 		rc = store_exec_ii(st, mark[k], bid, 0, e);
-	return rc;
-}
-
-/* Inserts the member rows of batch bid, rows a JSON array of [kind, row,
- * record id], with one INSERT: the CHECK on batch_member.kind (an IN list
- * of five) costs SQLite an ephemeral table each time a statement runs,
- * which row by row was the largest part of a freeze. */
-static int add_members(struct store *st, int64_t bid, const cJSON *rows, struct pa_err *e)
-{
-	sqlite3_stmt *ins = NULL;
-	char *text = cJSON_PrintUnformatted(rows);
-	int rc = 0;
-
-	if (!text)
-		return err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory");
-	if (!(ins = store_stmt(st, "INSERT INTO batch_member(batch, seq, kind, row, record_id)"
-	                           " SELECT ?1, key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)", e))) {
-		free(text);
-		return e->status;
-	}
-	sqlite3_bind_int64(ins, 1, bid);
-	sqlite3_bind_text(ins, 2, text, -1, SQLITE_STATIC);
-	if (sqlite3_step(ins) != SQLITE_DONE)
-		rc = store_fail(st, e, "freeze batch");
-	store_release(st, ins);
-	free(text);
 	return rc;
 }
 
@@ -652,14 +626,17 @@ static int add_member(struct store *st, const struct rec_ref *m, struct text *bo
 
 /* Writes batch row bid's members and body from m[0..n) and, unless take
  * did already (held), marks the records as held by it. The body is
- * {"batch_id", "records": [...]}, put together as text. Inside a write
- * transaction. */
+ * {"batch_id", "records": [...]}, put together as text; the members,
+ * [[kind, row, record id], ...], go in the same row (one write, where a
+ * row each in a table of members was the largest part of a freeze).
+ * Inside a write transaction. */
 static int build_batch(struct store *st, int64_t bid, const char *batch_id, const struct rec_ref *m, int n,
                        bool held, struct rec_body *out, struct pa_err *e)
 {
 	struct text body = {NULL, 0, 0, false};
 	sqlite3_stmt *upd = NULL;
 	cJSON *rows = cJSON_CreateArray();
+	char *members = NULL;
 	int rc = 0;
 
 	text_str(&body, "{\"batch_id\":\"");
@@ -671,18 +648,21 @@ static int build_batch(struct store *st, int64_t bid, const char *batch_id, cons
 		rc = add_member(st, &m[i], &body, rows, e);
 	}
 	text_str(&body, "]}");
-	if (rc || (rc = add_members(st, bid, rows, e)) || (!held && (rc = hold_members(st, bid, e))))
+	if (rc)
 		goto cleanup;
-	upd = store_prepare(st, "UPDATE batch SET body = ?2, records = ?3 WHERE id = ?1", e);
-	if (!upd || body.oom || !rows) {
+	upd = store_prepare(st, "UPDATE batch SET body = ?2, records = ?3, members = ?4 WHERE id = ?1", e);
+	if (!upd || body.oom || !rows || !(members = cJSON_PrintUnformatted(rows))) {
 		rc = upd ? err_set(e, EX_OSERR, "out_of_memory", NULL, "out of memory") : e->status;
 		goto cleanup;
 	}
 	sqlite3_bind_int64(upd, 1, bid);
 	sqlite3_bind_blob(upd, 2, body.p, (int)body.len, SQLITE_STATIC);
 	sqlite3_bind_int(upd, 3, n);
+	sqlite3_bind_text(upd, 4, members, -1, SQLITE_STATIC);
 	if (sqlite3_step(upd) != SQLITE_DONE)
 		rc = store_fail(st, e, "freeze batch");
+	else if (!held)
+		rc = hold_members(st, bid, e);
 	if (!rc && out) { /* the caller keeps the bytes stored */
 		out->text = body.p;
 		out->len = body.len;
@@ -692,6 +672,7 @@ static int build_batch(struct store *st, int64_t bid, const char *batch_id, cons
 cleanup:
 	sqlite3_finalize(upd);
 	cJSON_Delete(rows);
+	free(members);
 	free(body.p);
 	return rc;
 }
@@ -881,8 +862,8 @@ int rec_freeze_next(struct store *st, int max, const char *prio, int64_t flying,
 int rec_batch_members(struct store *st, int64_t bid, struct rec_ref *m, char (*rid)[REC_ID_LEN], int *n,
                       struct pa_err *e)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT kind, row, record_id FROM batch_member WHERE batch = ?1"
-	                                    " ORDER BY seq", e);
+	sqlite3_stmt *s = store_prepare(st, "SELECT value ->> 0, value ->> 1, value ->> 2 FROM"
+	                                    " json_each((SELECT members FROM batch WHERE id = ?1)) ORDER BY key", e);
 	int step = SQLITE_DONE, rc = 0;
 
 	*n = 0;
@@ -916,7 +897,6 @@ int rec_batch_release(struct store *st, int64_t bid, struct pa_err *e)
 	    (rc = store_exec_ii(st, "UPDATE address SET batch_id = NULL WHERE batch_id = ?1", bid, 0, e)) ||
 	    (rc = store_exec_ii(st, "UPDATE txn SET batch_id = NULL WHERE batch_id = ?1", bid, 0, e)) ||
 	    (rc = store_exec_ii(st, "UPDATE record_update SET batch_id = NULL WHERE batch_id = ?1", bid, 0, e)) ||
-	    (rc = store_exec_ii(st, "DELETE FROM batch_member WHERE batch = ?1", bid, 0, e)) ||
 	    (rc = store_exec_ii(st, "DELETE FROM batch WHERE id = ?1", bid, 0, e)))
 		return rc;
 	return 0;
@@ -1071,8 +1051,7 @@ int rec_apply_reply(struct store *st, int64_t bid, const char *batch_id, const c
 		i++;
 	}
 	util_rfc3339(time(NULL), now);
-	if ((rc = store_exec_ii(st, "DELETE FROM batch_member WHERE batch = ?1", bid, 0, e)) ||
-	    (rc = store_exec_ii(st, "DELETE FROM batch WHERE id = ?1", bid, 0, e)) ||
+	if ((rc = store_exec_ii(st, "DELETE FROM batch WHERE id = ?1", bid, 0, e)) ||
 	    (rc = store_meta_set(st, "last_upload", now, e)) || (rc = store_commit(st, e)))
 		goto cleanup;
 	*ok = 1;

@@ -30,7 +30,7 @@
 #include "common/err.h"
 #include "common/store.h"
 
-/* The record kinds, one spelling each (batch_member.kind, status, logs). */
+/* The record kinds, one spelling each (a batch's members, status, logs). */
 enum rec_kind {
 	REC_CUSTOMER,
 	REC_ADDRESS,

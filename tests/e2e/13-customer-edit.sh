@@ -113,17 +113,17 @@ jq -e --arg a "$ANA" '.async_id == $a and .local_number == "R01-000001" and .sta
 
 check "a pending customer in a batch not yet sent is editable; the batch is released"
 BO=$(new_customer --first-name Bo)
-sql "INSERT INTO batch(id, batch_id, idem_key, body, records, sent, created_at) VALUES (7, 'b-7', 'k-7', 'x', 2, 0, 0);
-	INSERT INTO batch_member VALUES (7, 1, 'customer', 1, '$ANA'), (7, 2, 'customer', 2, '$BO');
+sql "INSERT INTO batch(id, batch_id, idem_key, body, records, sent, created_at, members)
+	VALUES (7, 'b-7', 'k-7', 'x', 2, 0, 0, '[[\"customer\",1,\"$ANA\"],[\"customer\",2,\"$BO\"]]');
 	UPDATE customer SET batch_id = 7"
 expect_rc 0 pa customer edit "$ANA" --first-name Anabela
-[ "$(sql "SELECT count(*) FROM batch WHERE id = 7") $(sql "SELECT count(*) FROM batch_member WHERE batch = 7")" = "0 0" ] ||
+[ "$(sql "SELECT count(*) FROM batch WHERE id = 7")" = 0 ] ||
 	fail "the unsent batch was not dropped"
 [ "$(sql "SELECT count(*) FROM customer WHERE batch_id IS NOT NULL")" = 0 ] || fail "the batch's members still point at it"
 
 check "a pending customer in a batch already sent: the edit applies here and is queued as an update"
-sql "INSERT INTO batch(id, batch_id, idem_key, body, records, sent, created_at) VALUES (8, 'b-8', 'k-8', 'x', 1, 1, 0);
-	INSERT INTO batch_member VALUES (8, 1, 'customer', 2, '$BO');
+sql "INSERT INTO batch(id, batch_id, idem_key, body, records, sent, created_at, members)
+	VALUES (8, 'b-8', 'k-8', 'x', 1, 1, 0, '[[\"customer\",2,\"$BO\"]]');
 	UPDATE customer SET batch_id = 8 WHERE async_id = '$BO'"
 expect_rc 0 pa customer edit "$BO" --first-name Bob
 grep -q "Changes pending sync" "$T/out" || fail "the travelling edit is not shown"
@@ -133,7 +133,7 @@ grep -q "Changes pending sync" "$T/out" || fail "the travelling edit is not show
 	'customer_update|{"first_name":"Bob"}|pending|1' ] || fail "the update record is wrong"
 expect_rc 0 pa --json customer show "$BO"
 jget '.pending_update' | grep -qx true || fail "pending_update is not true"
-sql "DELETE FROM record_update; DELETE FROM record_base; DELETE FROM batch_member; DELETE FROM batch;
+sql "DELETE FROM record_update; DELETE FROM record_base; DELETE FROM batch;
 	UPDATE customer SET batch_id = NULL"
 
 check "uploaded and synced customers: the edit is queued as an update; --kind is 65, nothing queued"

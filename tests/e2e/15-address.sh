@@ -146,14 +146,14 @@ jq -e --arg a "$A2" '.async_id == $a and .state == "pending" and .last_error == 
 	fail "the rejected address is not stored pending"
 
 check "edit an address in an unsent batch releases it; in a sent batch, or uploaded, is 65"
-sql "INSERT INTO batch(id, batch_id, idem_key, body, records, sent, created_at) VALUES (3, 'b-3', 'k-3', 'x', 1, 0, 0);
-	INSERT INTO batch_member VALUES (3, 1, 'address', (SELECT id FROM address WHERE async_id = '$A1'), '$A1');
+sql "INSERT INTO batch(id, batch_id, idem_key, body, records, sent, created_at, members)
+	VALUES (3, 'b-3', 'k-3', 'x', 1, 0, 0, json_array(json_array('address', (SELECT id FROM address WHERE async_id = '$A1'), '$A1')));
 	UPDATE address SET batch_id = 3 WHERE async_id = '$A1'"
 expect_rc 0 pa customer address edit "$A1" --city Braga
 [ "$(sql "SELECT count(*) FROM batch") $(sql "SELECT count(*) FROM address WHERE batch_id IS NOT NULL")" = "0 0" ] ||
 	fail "the unsent batch was not released"
-sql "INSERT INTO batch(id, batch_id, idem_key, body, records, sent, created_at) VALUES (4, 'b-4', 'k-4', 'x', 1, 1, 0);
-	INSERT INTO batch_member VALUES (4, 1, 'address', (SELECT id FROM address WHERE async_id = '$A1'), '$A1');
+sql "INSERT INTO batch(id, batch_id, idem_key, body, records, sent, created_at, members)
+	VALUES (4, 'b-4', 'k-4', 'x', 1, 1, 0, json_array(json_array('address', (SELECT id FROM address WHERE async_id = '$A1'), '$A1')));
 	UPDATE address SET batch_id = 4 WHERE async_id = '$A1'"
 expect_rc 0 pa --json customer address edit "$A1" --city Faro
 jq -e '.city == "Faro" and .state == "pending" and .pending_update == true and .update_error == null' "$T/out" \

@@ -117,12 +117,18 @@ expect_rc 0 pa customer edit "$C2" --last-name Silva --phone "+351 911 234 567"
 check "a database of the previous schema is upgraded: existing rows folded and addresses indexed"
 # The database goes back to just before issue 13's first migration; the
 # entries after it (issue 15's maybe_sent columns, issue 13's name and
-# phone indexes) are undone too, to run again.
+# phone indexes, issue 14's number triggers and batch members) are undone
+# too, to run again.
 V=$(grep -oE '/\* [0-9]+ -> [0-9]+: issue 13' "$TOP/common/store.c" | head -1 | awk '{print $2}')
 [ -n "$V" ] || fail "issue 13's migration not found in common/store.c"
-[ "$(grep -cE '/\* [0-9]+ -> [0-9]+:' "$TOP/common/store.c")" = $((V + 3)) ] ||
-	fail "a migration after issue 13's name and phone indexes: undo it here as well"
-sql "DROP TRIGGER customer_key_ai; DROP TRIGGER customer_key_ad; DROP TRIGGER customer_name_au;
+[ "$(grep -cE '/\* [0-9]+ -> [0-9]+:' "$TOP/common/store.c")" = $((V + 4)) ] ||
+	fail "a migration after issue 14's batch members: undo it here as well"
+sql "DROP TRIGGER customer_number_gone; DROP TRIGGER customer_number_moved;
+	ALTER TABLE batch DROP COLUMN members;
+	CREATE TABLE batch_member (batch INTEGER NOT NULL REFERENCES batch(id), seq INTEGER NOT NULL,
+	 kind TEXT NOT NULL CHECK (kind IN ('customer','address','txn','customer_update','address_update')),
+	 row INTEGER NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY (batch, seq)) WITHOUT ROWID;
+	DROP TRIGGER customer_key_ai; DROP TRIGGER customer_key_ad; DROP TRIGGER customer_name_au;
 	DROP TRIGGER customer_phone_au; DROP TABLE customer_name_fts; DROP TABLE customer_phone_fts;
 	ALTER TABLE customer DROP COLUMN maybe_sent; ALTER TABLE address DROP COLUMN maybe_sent;
 	DROP TRIGGER customer_ai; DROP TRIGGER customer_au; DROP TRIGGER customer_ad;
@@ -158,7 +164,9 @@ sql "DROP TRIGGER customer_key_ai; DROP TRIGGER customer_key_ad; DROP TRIGGER cu
 [ "$(sql "SELECT count(*) FROM customer_tri WHERE customer_tri MATCH '\"joao\"'")" = 1 ] ||
 	fail "the old-schema copy is not as the old code left it"
 want "muller joao" "$C1"
-[ "$(sql "PRAGMA user_version")" = $((V + 3)) ] || fail "the database was not upgraded"
+[ "$(sql "PRAGMA user_version")" = $((V + 4)) ] || fail "the database was not upgraded"
+[ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'batch_member'")" = 0 ] ||
+	fail "the upgrade left the table of batch members"
 want "porto" "$C2"
 want "evora sao" "$C4"
 want "lodz" "$C7"

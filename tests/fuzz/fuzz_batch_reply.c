@@ -27,7 +27,7 @@ static void refreeze(void)
 	struct pa_err e;
 	sqlite3_stmt *s;
 
-	if (sqlite3_exec(st->db, "DELETE FROM batch_member; DELETE FROM batch;"
+	if (sqlite3_exec(st->db, "DELETE FROM batch;"
 	                         "UPDATE customer SET state = 'pending', batch_id = NULL;"
 	                         "UPDATE address SET state = 'pending', batch_id = NULL;"
 	                         "UPDATE txn SET state = 'pending', batch_id = NULL;", NULL, NULL, NULL) != SQLITE_OK ||

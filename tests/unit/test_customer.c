@@ -1,19 +1,22 @@
 /*
  * test_customer: creating customers (common/customer.c cust_create) on a
  * real database in a temporary directory: the local numbers and the
- * counter behind them (meta local_seq).
+ * floor behind them (meta local_seq).
  *
- * What happens: customers are created one after another; the counter is
+ * What happens: customers are created one after another; the floor is
  * set back (as a restored backup whose customers HQ sends back would
  * leave it) and forward (as a restore's jump does); a customer learnt
- * from HQ with one of this register's numbers arrives; a create brings
- * its own async_id twice, then another record under it.
- * What must hold: numbers run R01-000001, 000002, ...; a number some
- * customer holds is skipped; the counter never goes back and moves past
- * every number taken; HQ's customers do not move it; the duplicates
- * named are the earlier customers only; the same record with the same
- * async_id is "already recorded" (no second row), a different one is
- * refused with async_id_reused and stores nothing.
+ * from HQ with one of this register's numbers arrives; customers are
+ * deleted (a fold) and renumbered; a create brings its own async_id
+ * twice, then another record under it.
+ * What must hold: numbers run R01-000001, 000002, ...; a create writes
+ * no counter until it had to step over more than 32 taken numbers, then
+ * moves the floor to the number it took; a number some customer holds is
+ * skipped; a number given up by a deleted or renumbered customer is never
+ * handed out again and the floor never goes back; HQ's customers do not
+ * move it; the duplicates named are the earlier customers only; the same
+ * record with the same async_id is "already recorded" (no second row), a
+ * different one is refused with async_id_reused and stores nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +30,7 @@
 #include <cmocka.h>
 
 #include "common/customer.h"
+#include "common/record.h"
 #include "common/store.h"
 #include "tests/unit/fx_store.h"
 
@@ -95,8 +99,26 @@ static void test_numbers_in_order(void **state)
 
 	assert_string_equal(create(f, "{\"first_name\":\"Ana\"}", false, 0, NULL), "R01-000001");
 	assert_string_equal(create(f, "{\"first_name\":\"Bo\"}", false, 0, NULL), "R01-000002");
-	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "2");
+	/* no counter written: the numbers held are the count */
+	assert_string_equal(q(f, "SELECT count(*) FROM meta WHERE key = 'local_seq'"), "0");
 	assert_string_equal(q(f, "SELECT group_concat(origin || state) FROM customer"), "localpending,localpending");
+}
+
+/* The floor moves once a create stepped over more than 32 taken numbers. */
+static void test_floor_moves(void **state)
+{
+	struct fx *f = *state;
+	char want[16];
+
+	for (int i = 1; i <= 32; i++) {
+		snprintf(want, sizeof(want), "R01-%06d", i);
+		assert_string_equal(create(f, "{\"first_name\":\"Ana\"}", false, 0, NULL), want);
+	}
+	assert_string_equal(q(f, "SELECT count(*) FROM meta WHERE key = 'local_seq'"), "0");
+	assert_string_equal(create(f, "{\"first_name\":\"Bo\"}", false, 0, NULL), "R01-000033");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "33");
+	assert_string_equal(create(f, "{\"first_name\":\"Cy\"}", false, 0, NULL), "R01-000034");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "33");
 }
 
 static void test_held_number_skipped(void **state)
@@ -106,14 +128,14 @@ static void test_held_number_skipped(void **state)
 	create(f, "{\"first_name\":\"Ana\"}", false, 0, NULL);
 	create(f, "{\"first_name\":\"Bo\"}", false, 0, NULL);
 	create(f, "{\"first_name\":\"Cy\"}", false, 0, NULL);
-	/* the counter behind the numbers held (a restored copy, before HQ
-	 * sent its customers back) */
-	exec(f, "UPDATE meta SET value = '1' WHERE key = 'local_seq'");
+	/* the floor behind the numbers held (a restored copy, before HQ sent
+	 * its customers back) */
+	exec(f, "INSERT OR REPLACE INTO meta(key, value) VALUES ('local_seq', '1')");
 	assert_string_equal(create(f, "{\"first_name\":\"Di\"}", false, 0, NULL), "R01-000004");
-	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "4");
 	assert_string_equal(create(f, "{\"first_name\":\"Ed\"}", false, 0, NULL), "R01-000005");
 	assert_string_equal(q(f, "SELECT count(*) FROM customer"), "5");
 	assert_string_equal(q(f, "SELECT count(DISTINCT local_number) FROM customer"), "5");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "1");
 }
 
 static void test_counter_never_back(void **state)
@@ -122,19 +144,49 @@ static void test_counter_never_back(void **state)
 
 	create(f, "{\"first_name\":\"Ana\"}", false, 0, NULL);
 	/* a restore's jump */
-	exec(f, "UPDATE meta SET value = '10001' WHERE key = 'local_seq'");
+	exec(f, "INSERT OR REPLACE INTO meta(key, value) VALUES ('local_seq', '10001')");
 	assert_string_equal(create(f, "{\"first_name\":\"Bo\"}", false, 0, NULL), "R01-010002");
 	/* a customer from HQ with an older number of this register */
 	exec(f, "INSERT INTO customer(account, state, kind, first_name, search_name, local_number, origin, created_at,"
 	        " updated_at) VALUES ('C9', 'synced', 'person', 'Hq', ' hq', 'R01-000007', 'hq',"
 	        " '2026-01-01T00:00:00Z', 0)");
-	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "10002");
-	/* an insert below the counter does not move it back */
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "10001");
+	/* an insert below the floor does not move it back */
 	exec(f, "INSERT INTO customer(async_id, state, kind, first_name, search_name, local_number, origin,"
 	        " created_at, updated_at) VALUES ('00000000-0000-4000-8000-000000000001', 'pending', 'person',"
 	        " 'Lo', ' lo', 'R01-000003', 'local', '2026-01-01T00:00:00Z', 0)");
-	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "10002");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "10001");
 	assert_string_equal(create(f, "{\"first_name\":\"Cy\"}", false, 0, NULL), "R01-010003");
+	/* nor does the deletion of a number below it */
+	exec(f, "DELETE FROM customer WHERE local_number = 'R01-000003'");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "10001");
+}
+
+/* A number given up is never handed out again (schema 7's triggers): the
+ * customer that held it folded into another by HQ, or renumbered. */
+static void test_given_up_number_retired(void **state)
+{
+	struct fx *f = *state;
+	struct pa_err e;
+
+	create(f, "{\"first_name\":\"Ana\"}", false, 0, NULL);
+	create(f, "{\"first_name\":\"Bo\"}", false, 0, NULL);
+	create(f, "{\"first_name\":\"Cy\"}", false, 0, NULL);
+	assert_int_equal(store_begin(f->st, true, &e), 0);
+	assert_int_equal(rec_fold_customer(f->st, 3, 1, &e), 0); /* Cy, R01-000003, was Ana */
+	assert_int_equal(store_commit(f->st, &e), 0);
+	assert_string_equal(q(f, "SELECT count(*) FROM customer WHERE local_number = 'R01-000003'"), "0");
+	assert_string_equal(create(f, "{\"first_name\":\"Di\"}", false, 0, NULL), "R01-000004");
+	/* renumbered: its old number is given up */
+	exec(f, "UPDATE customer SET local_number = 'R01-000099' WHERE local_number = 'R01-000004'");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "4");
+	assert_string_equal(create(f, "{\"first_name\":\"Ed\"}", false, 0, NULL), "R01-000005");
+	/* a lower number given up leaves the floor where it is */
+	exec(f, "DELETE FROM customer WHERE local_number = 'R01-000002'");
+	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "4");
+	assert_string_equal(create(f, "{\"first_name\":\"Fa\"}", false, 0, NULL), "R01-000006");
+	assert_string_equal(q(f, "SELECT group_concat(local_number) FROM (SELECT local_number FROM customer ORDER BY 1)"),
+	                    "R01-000001,R01-000005,R01-000006,R01-000099");
 }
 
 static void test_duplicates_and_given_id(void **state)
@@ -166,7 +218,6 @@ static void test_duplicates_and_given_id(void **state)
 	       "{\"async_id\":\"6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b\",\"first_name\":\"Other\"}", true, EX_DATAERR,
 	       NULL);
 	assert_string_equal(q(f, "SELECT count(*) FROM customer"), "3");
-	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "3");
 	assert_string_equal(create(f, "{\"first_name\":\"Di\"}", false, 0, NULL), "R01-000004");
 }
 
@@ -174,6 +225,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_numbers_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_moves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_given_up_number_retired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_number_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counter_never_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_and_given_id, setup, teardown),

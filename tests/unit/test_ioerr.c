@@ -267,7 +267,7 @@ static const char digest_sql[] =
 	" || '#' || ifnull((SELECT group_concat(x, '|') FROM (SELECT txn_id || state || (batch_id IS NULL)"
 	"  || ifnull(last_code, '') AS x FROM txn ORDER BY id)), '')"
 	" || '#' || (SELECT count(*) FROM tender) || '#' || (SELECT count(*) || '/' || ifnull(sum(records), 0) FROM batch)"
-	" || '#' || (SELECT count(*) FROM batch_member)"
+	" || '#' || (SELECT ifnull(sum(json_array_length(members)), 0) FROM batch)"
 	" || '#' || ifnull((SELECT group_concat(business_date || state, '|') FROM statement), '')"
 	" || '#' || ifnull((SELECT group_concat(key || '=' || value, '|') FROM (SELECT key, value FROM meta"
 	"  WHERE key NOT LIKE 'last%' AND key NOT LIKE '%_at' ORDER BY key)), '')";
@@ -402,7 +402,7 @@ static int run_apply(struct store *st, struct pa_err *e)
 	one(st, "SELECT id FROM batch", bid_text, sizeof(bid_text));
 	one(st, "SELECT batch_id FROM batch", batch_id, sizeof(batch_id));
 	used = (size_t)snprintf(reply, sizeof(reply), "{\"batch_id\":\"%s\",\"results\":[", batch_id);
-	assert_int_equal(sqlite3_prepare_v2(st->db, "SELECT record_id FROM batch_member ORDER BY seq", -1, &s, NULL),
+	assert_int_equal(sqlite3_prepare_v2(st->db, "SELECT value ->> 2 FROM json_each((SELECT members FROM batch)) ORDER BY key", -1, &s, NULL),
 	                 SQLITE_OK);
 	/* the first accepted, the second rejected, the rest duplicates */
 	while (sqlite3_step(s) == SQLITE_ROW && used < sizeof(reply) - 200) {

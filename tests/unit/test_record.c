@@ -145,8 +145,8 @@ static int64_t freeze(struct fx *f, int max, const char *prio)
 static const char *members(struct fx *f, int64_t bid)
 {
 	char sql[300];
-	snprintf(sql, sizeof(sql), "SELECT group_concat(kind || ':' || substr(record_id, -2), ',') FROM"
-	                           " (SELECT kind, record_id FROM batch_member WHERE batch = %lld ORDER BY seq)",
+	snprintf(sql, sizeof(sql), "SELECT group_concat((value ->> 0) || ':' || substr(value ->> 2, -2), ',') FROM"
+	                           " (SELECT value FROM json_each((SELECT members FROM batch WHERE id = %lld)) ORDER BY key)",
 	         (long long)bid);
 	return q(f, sql);
 }
@@ -306,7 +306,6 @@ static void test_apply_outcomes(void **state)
 	assert_string_equal(q(f, "SELECT group_concat(state || '/' || coalesce(last_code, '-')) FROM txn"),
 	                    "rejected/unknown_address,pending/unknown_address");
 	assert_string_equal(q(f, "SELECT count(*) FROM batch"), "0");
-	assert_string_equal(q(f, "SELECT count(*) FROM batch_member"), "0");
 	assert_string_equal(q(f, "SELECT count(*) FROM txn WHERE batch_id IS NOT NULL"), "0");
 	assert_true(strlen(q(f, "SELECT value FROM meta WHERE key = 'last_upload'")) == 20);
 	/* a late accepted never moves a synced customer back */
@@ -356,7 +355,7 @@ static void test_apply_mismatch(void **state)
 	assert_int_equal(apply(f, bid, NULL, &t), 0);
 	/* nothing moved: both still pending in the same batch */
 	assert_string_equal(q(f, "SELECT group_concat(state || '/' || batch_id) FROM customer"), "pending/1,pending/1");
-	assert_string_equal(q(f, "SELECT count(*) FROM batch_member"), "2");
+	assert_string_equal(q(f, "SELECT json_array_length(members) FROM batch"), "2");
 	assert_string_equal(q(f, "SELECT count(*) FROM meta WHERE key = 'last_upload'"), "0");
 	/* the matching answer (no batch_id member is fine) applies */
 	snprintf(reply, sizeof(reply), "{\"results\":[%s,%s]}", a, b);
@@ -401,7 +400,7 @@ static void test_split(void **state)
 	assert_int_equal(rec_split(f->st, b1, &rejected, &f->e), 0);
 	assert_int_equal(rejected, 1);
 	assert_string_equal(q(f, "SELECT count(*) FROM batch"), "3");
-	int64_t one = atoll(q(f, "SELECT batch FROM batch_member WHERE row = 1"));
+	int64_t one = atoll(q(f, "SELECT id FROM batch WHERE EXISTS (SELECT 1 FROM json_each(members) WHERE value ->> 1 = 1)"));
 	snprintf(old, sizeof(old), "%s", batch_id(f, one));
 	assert_int_equal(rec_split(f->st, one, &rejected, &f->e), 0);
 	assert_int_equal(rejected, 0);
@@ -479,7 +478,7 @@ static void test_freeze_next(void **state)
 	/* with the update in flight instead: the sale naming customer 2 and
 	 * customer 3's second update wait; the first half of a split and the
 	 * batch after both keep that order */
-	exec(f, "DELETE FROM batch_member; DELETE FROM batch;"
+	exec(f, "DELETE FROM batch;"
 	        " UPDATE customer SET batch_id = NULL; UPDATE txn SET batch_id = NULL;"
 	        " UPDATE record_update SET batch_id = NULL");
 	cupd(f, 6, 3); /* customer 3's second update */
@@ -489,7 +488,7 @@ static void test_freeze_next(void **state)
 	exec(f, "UPDATE batch SET sent = 1");
 	assert_int_equal(rec_freeze_next(f->st, 200, NULL, flying, &next, NULL, &f->e), 0);
 	assert_string_equal(members(f, next), "customer_update:01,customer_update:06");
-	exec(f, "DELETE FROM batch_member WHERE batch = 2; DELETE FROM batch WHERE id = 2;"
+	exec(f, "DELETE FROM batch WHERE id = 2;"
 	        " UPDATE record_update SET batch_id = NULL");
 	/* the first update in flight: the second waits for it */
 	exec(f, "UPDATE record_update SET batch_id = 1 WHERE id = 1");
@@ -503,8 +502,8 @@ static void test_freeze_next(void **state)
 	assert_int_equal(rec_split(f->st, flying, &split_done, &f->e), 0);
 	assert_int_equal(split_done, 1);
 	assert_string_equal(q(f, "SELECT group_concat(records) FROM (SELECT records FROM batch ORDER BY id)"), "2,1,2");
-	assert_string_equal(q(f, "SELECT group_concat(kind) FROM (SELECT kind FROM batch_member b"
-	                         " JOIN batch ON batch.id = b.batch ORDER BY batch.id, seq)"),
+	assert_string_equal(q(f, "SELECT group_concat(kind) FROM (SELECT m.value ->> 0 AS kind FROM batch,"
+	                         " json_each(batch.members) m ORDER BY batch.id, m.key)"),
 	                    "customer_update,customer_update,customer,customer,txn");
 }
 
