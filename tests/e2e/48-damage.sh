@@ -2,10 +2,11 @@
 # 48-damage: damaged database files (the full disk is 4a-disk-full).
 #
 # What happens: copies of a good database are damaged: truncated to half,
-# pages overwritten with junk, the write-ahead log lost after a crash.
+# pages overwritten with junk, the write-ahead log lost after a crash; an
+# empty log a clean close left is deleted.
 # What must hold: a damaged file is 74 for the commands that read it
 # (never a crash, never silently an older state), and doctor FAILs
-# database.
+# database; the emptied log's loss is harmless (opens, nothing missing).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hqlib.sh"
@@ -72,4 +73,13 @@ rc=0
 "$POSAGENT_BIN" -c "$T/w.conf" doctor >"$T/out" 2>&1 || rc=$?
 [ $rc -eq 1 ] && grep -Eq "FAIL +database.*write-ahead" "$T/out" || fail "doctor: exit $rc, no FAIL database"
 
+check "a WAL a clean close left empty may go: nothing was in it"
+rm -f "$T/w.db"*
+cp "$good" "$T/w.db"
+expect_rc 0 "$POSAGENT_BIN" -c "$T/w.conf" customer create --first-name Kept
+[ -e "$T/w.db-wal" ] && [ ! -s "$T/w.db-wal" ] && [ -s "$T/w.db-shm" ] ||
+	fail "a clean close did not leave an empty -wal beside its -shm"
+rm "$T/w.db-wal"
+expect_rc 0 "$POSAGENT_BIN" -c "$T/w.conf" customer search Kept
+grep -q Kept "$T/out" || fail "the customer made before the empty WAL went is not found"
 echo ok
