@@ -58,7 +58,10 @@ curl_as() {
 	*) auth=(-H "@$DIR/auth-$as") ;;
 	esac
 	if [ -n "$as" ] && [ "$as" != bad ] && [ ! -f "$DIR/auth-$as" ]; then
-		printf 'Authorization: Bearer %s\n' "$(tok "$as")" >"$DIR/auth-$as"
+		# made aside, then renamed: parallel callers (a burst) must never
+		# read it half-written (one did, and sent an empty token: 401)
+		printf 'Authorization: Bearer %s\n' "$(tok "$as")" >"$DIR/auth-$as.$BASHPID"
+		mv -f "$DIR/auth-$as.$BASHPID" "$DIR/auth-$as"
 	fi
 	curl -sS --cacert "$DIR/ca.pem" --max-time 90 "${auth[@]}" "$@"
 }
