@@ -623,8 +623,9 @@ static int create_file(const char *path, struct pa_err *e)
  * mxFrame above the checkpoint's nBackfill, in SQLite's native byte
  * order) but path-wal is gone (deleted or never copied along after a
  * crash). Opening would silently go back to the last checkpoint and lose
- * acknowledged records. A log every frame of which was copied (as a
- * clean close leaves it, emptied and kept) loses nothing when it goes. */
+ * acknowledged records. A log every frame of which was copied into the
+ * database (a complete checkpoint, then a crash before the log was
+ * deleted) loses nothing when it goes. */
 static bool wal_lost(const char *path)
 {
 	char shm[1100], wal[1100];
@@ -748,19 +749,7 @@ static int open_store(const char *path, bool create, bool alone, struct store **
 	 * first table exists. */
 	if (fresh && (rc = exec(st, "PRAGMA auto_vacuum=INCREMENTAL", e, "open database")))
 		goto cleanup;
-	/* The last connection to close checkpoints the log into the database,
-	 * then SQLite deletes the -wal and -shm files and the next command
-	 * makes them again (with no service running, every command). Kept
-	 * instead, the log emptied to 0 bytes on close (journal_size_limit,
-	 * which also keeps it from staying large after a big transaction):
-	 * 0.3 ms of a 8 ms create from the CLI, measured. wal_lost() knows
-	 * an empty log from a lost one. */
-	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){1}) != SQLITE_OK) {
-		rc = store_fail(st, e, "open database");
-		goto cleanup;
-	}
 	if ((rc = exec(st, "PRAGMA journal_mode=WAL", e, "open database")) ||
-	    (rc = exec(st, "PRAGMA journal_size_limit=4194304", e, "open database")) ||
 	    (rc = exec(st, "PRAGMA synchronous=FULL", e, "open database")) ||
 	    (rc = exec(st, "PRAGMA foreign_keys=ON", e, "open database")) ||
 	    /* 1 MiB of page cache (SQLite's default is 2): the work here is
