@@ -156,6 +156,11 @@ int pjob_push(struct pjob *j, bool wait_lock, struct pa_err *e)
 			break;
 		}
 	}
+	/* the last answer, held to be applied beside the next POST */
+	if (!rc && (rc = up_finish(j->st, &o, e)) == 0) {
+		j->uploaded += o.accepted;
+		j->rejected += o.rejected;
+	}
 	store_unlock_upload(j->st);
 	up_forget();
 	return rc;

@@ -77,9 +77,35 @@ static void forget_frozen(void)
 	memset(&frozen, 0, sizeof(frozen));
 }
 
+/* HQ's 200 to the batch sent before, not applied yet: up_step applies it
+ * while the next batch is in flight, so that a backlog waits on HQ and
+ * one durable commit a batch, not also on applying every answer between
+ * two POSTs. Valid only while the upload lock has been held since (same
+ * store, lock_gen unchanged); dropped otherwise, which loses nothing: the
+ * batch is still stored and marked sent, so it is resent under its key
+ * and HQ replays the same answer (HQ-API "Idempotency"). */
+static _Thread_local struct {
+	const struct store *st;
+	unsigned gen;
+	struct sending b; /* its body already freed */
+	struct hq_response r;
+} held;
+
+static void drop_held(void)
+{
+	hq_response_free(&held.r);
+	memset(&held, 0, sizeof(held));
+}
+
+static bool have_held(const struct store *st)
+{
+	return held.b.bid && held.st == st && held.gen == st->lock_gen && st->lock_fd >= 0;
+}
+
 void up_forget(void)
 {
 	forget_frozen();
+	drop_held();
 }
 
 /* Reads batch bid into b (inside take_batch's transaction): its ids, and
@@ -132,22 +158,23 @@ cleanup:
 	return rc;
 }
 
-/* Takes the oldest open batch, or freezes one (non-durable: the "sent"
+/* Takes the oldest open batch other than skip (the one whose answer is
+ * held, 0: none), or, skip 0, freezes one (non-durable: the "sent"
  * mark below makes it durable, WAL being append-only), then reads it and
  * marks it sent in one write transaction, durably, before the POST: from
  * here it may reach HQ and a person can no longer change its records. A
  * batch an edit dropped meanwhile is not sent (b->bid 0, *gone). b->bid 0
  * and not *gone: nothing to send. Returns 0 or a status. */
-static int take_batch(struct store *st, const struct cfg *cfg, const char *prio, struct sending *b, bool *gone,
-                      struct pa_err *e)
+static int take_batch(struct store *st, const struct cfg *cfg, const char *prio, int64_t skip, struct sending *b,
+                      bool *gone, struct pa_err *e)
 {
 	struct pa_err e2; /* for the clean-up of a failure: keeps *e */
 	int rc;
 
 	*gone = false;
-	if ((rc = store_query_i(st, "SELECT id FROM batch ORDER BY id LIMIT 1", 0, 0, 0, &b->bid, e)))
+	if ((rc = store_query_i(st, "SELECT id FROM batch WHERE id <> ?1 ORDER BY id LIMIT 1", skip, 0, 0, &b->bid, e)))
 		return rc;
-	if (!b->bid && ((rc = store_set_durable(st, false, e)) ||
+	if (!b->bid && !skip && ((rc = store_set_durable(st, false, e)) ||
 	                (rc = rec_freeze(st, (int)cfg->batch_size, prio, &b->bid, e)) ||
 	                (rc = store_set_durable(st, true, e)))) {
 		store_set_durable(st, true, &e2);
@@ -181,25 +208,37 @@ static void *fly(void *arg)
 	return NULL;
 }
 
-/* POSTs batch b to path into *r; meanwhile freezes the next batch (best
- * effort: a failure there is logged, and that batch is frozen later as
- * usual). Without a thread, just the POST. */
-static void post(struct store *st, struct hq_client *hq, const struct cfg *cfg, const char *prio, const char *path,
-                 const struct sending *b, struct hq_response *r)
+static int settle(struct store *st, const struct sending *b, const struct hq_response *r, struct up_outcome *o,
+                  struct pa_err *e);
+
+/* The held answer applied, into *o (see settle), then let go. */
+static int settle_held(struct store *st, struct up_outcome *o, struct pa_err *e)
 {
-	struct flight f = {hq, path, b, {0}};
+	int rc;
+
+	o->status = held.r.status;
+	o->retry_after = held.r.retry_after;
+	rc = settle(st, &held.b, &held.r, o, e);
+	drop_held();
+	return rc;
+}
+
+/* What the uploader does while batch `flying` is in flight: applies the
+ * answer held for the batch before it, if any (outcome in *prev, status
+ * in *prev_rc with *prev_e), then freezes the next batch (best effort: a
+ * failure there is logged, and that batch is frozen later as usual). */
+static void meanwhile(struct store *st, const struct cfg *cfg, const char *prio, int64_t flying,
+                      struct up_outcome *prev, int *prev_rc, struct pa_err *prev_e)
+{
 	struct pa_err e2;
-	pthread_t th;
 	int64_t next = 0;
 
-	if (pthread_create(&th, NULL, fly, &f) != 0) {
-		hq_post(hq, path, b->body, b->len, b->key, r);
-		return;
-	}
 	memset(&e2, 0, sizeof(e2));
+	if (have_held(st) && (*prev_rc = settle_held(st, prev, prev_e)) != 0)
+		return;
 	forget_frozen();
 	if (store_set_durable(st, false, &e2) ||
-	    rec_freeze_next(st, (int)cfg->batch_size, prio, b->bid, &next, &frozen.body, &e2))
+	    rec_freeze_next(st, (int)cfg->batch_size, prio, flying, &next, &frozen.body, &e2))
 		log_warn("could not freeze the next batch while one is in flight (done after it): %s", e2.message);
 	else if (next && frozen.body.text) {
 		frozen.st = st;
@@ -208,6 +247,23 @@ static void post(struct store *st, struct hq_client *hq, const struct cfg *cfg, 
 	}
 	if (store_set_durable(st, true, &e2))
 		log_warn("cannot restore full durability: %s", e2.message);
+}
+
+/* POSTs batch b to path into *r, with meanwhile() run beside it (after
+ * it, when no thread can be made). */
+static void post(struct store *st, struct hq_client *hq, const struct cfg *cfg, const char *prio, const char *path,
+                 const struct sending *b, struct hq_response *r, struct up_outcome *prev, int *prev_rc,
+                 struct pa_err *prev_e)
+{
+	struct flight f = {hq, path, b, {0}};
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, fly, &f) != 0) {
+		hq_post(hq, path, b->body, b->len, b->key, r);
+		meanwhile(st, cfg, prio, b->bid, prev, prev_rc, prev_e);
+		return;
+	}
+	meanwhile(st, cfg, prio, b->bid, prev, prev_rc, prev_e);
 	pthread_join(th, NULL);
 	*r = f.r;
 }
@@ -283,19 +339,34 @@ static int settle(struct store *st, const struct sending *b, const struct hq_res
 	return rc;
 }
 
+/* up_step's tail: the counts of the answer applied during the flight
+ * (prev) added to o's. */
+static void add_prev(struct up_outcome *o, const struct up_outcome *prev)
+{
+	o->accepted += prev->accepted;
+	o->rejected += prev->rejected;
+	o->deferred += prev->deferred;
+}
+
 int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const char *priority_date,
             struct up_outcome *o, struct pa_err *e)
 {
 	struct sending b;
 	struct hq_response r;
+	struct up_outcome prev;
+	struct pa_err prev_e;
 	char path[200];
 	bool gone, current = true;
-	int rc = 0;
+	int rc = 0, prev_rc = 0;
 
 	memset(o, 0, sizeof(*o));
+	memset(&prev, 0, sizeof(prev));
 	memset(&b, 0, sizeof(b));
 	memset(&r, 0, sizeof(r));
 	o->retry_after = -1;
+	prev.result = UP_DONE;
+	if (held.b.bid && !have_held(st))
+		drop_held(); /* the lock was let go since: resent, replayed */
 	/* What HQ takes decides what a batch may carry (asked once a client).
 	 * HQ not answering: the batch is frozen as for the last HQ this
 	 * process knew (this revision, for one that never reached HQ) and the
@@ -305,23 +376,56 @@ int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const
 		rec_set_legacy_hq(!current);
 	hq_response_free(&r);
 	memset(&r, 0, sizeof(r));
-	if ((rc = take_batch(st, cfg, priority_date, &b, &gone, e)) || !b.bid) {
-		o->result = gone ? UP_DONE : UP_IDLE; /* gone: an edit dropped it, take the next */
+	if ((rc = take_batch(st, cfg, priority_date, held.b.bid, &b, &gone, e)) || !b.bid) {
+		/* no batch after the held answer's: it is applied alone */
+		if (!rc && held.b.bid)
+			rc = settle_held(st, o, e);
+		else
+			o->result = gone ? UP_DONE : UP_IDLE; /* gone: an edit dropped it, take the next */
 		goto cleanup;
 	}
 	o->records = b.records;
 	snprintf(path, sizeof(path), "/v1/stores/%s/registers/%s/batches", cfg->store, cfg->reg);
-	post(st, hq, cfg, priority_date, path, &b, &r);
+	post(st, hq, cfg, priority_date, path, &b, &r, &prev, &prev_rc, &prev_e);
+	if (prev_rc || prev.result != UP_DONE) {
+		/* The batch before is not applied: this one's answer is not
+		 * kept, and both are resent in order (HQ replays the answers). */
+		*o = prev;
+		if ((rc = prev_rc))
+			*e = prev_e;
+		goto cleanup;
+	}
 	if (r.status == 0 && r.unsent && !b.was_sent &&
 	    (rc = store_exec_ii(st, "UPDATE batch SET sent = 0 WHERE id = ?1", b.bid, 0, e)))
 		goto cleanup; /* it never left: still editable offline */
 	o->status = r.status;
 	o->retry_after = r.retry_after;
-	rc = settle(st, &b, &r, o, e);
+	if (r.status == 200) { /* applied during the next one's flight, or alone */
+		held.st = st;
+		held.gen = st->lock_gen;
+		held.b = b;
+		held.b.body = NULL;
+		held.r = r;
+		memset(&r, 0, sizeof(r));
+		o->result = UP_DONE;
+	} else
+		rc = settle(st, &b, &r, o, e);
+	add_prev(o, &prev);
 cleanup:
 	hq_response_free(&r);
 	free(b.body);
 	return rc;
+}
+
+int up_finish(struct store *st, struct up_outcome *o, struct pa_err *e)
+{
+	memset(o, 0, sizeof(*o));
+	o->retry_after = -1;
+	if (!have_held(st)) {
+		drop_held();
+		return 0;
+	}
+	return settle_held(st, o, e);
 }
 
 int up_waiting(struct store *st, int64_t *n, struct pa_err *e)

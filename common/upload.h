@@ -5,13 +5,16 @@
  * the first send), POSTs it, and applies every result in one transaction.
  *
  * One batch is in flight at a time, the oldest open one. While HQ handles
- * it, the next is frozen (rec_freeze_next: nothing in it depends on the
- * batch in flight), so that a backlog drains at HQ's pace rather than
- * HQ's plus ours (rec_freeze_next says why nothing in it can overtake
- * what it must follow, even after a 413 split or a 422). A crash leaves batches
- * frozen and the next up_step sends the very same bytes under the same
- * key, oldest first. The caller holds the upload lock (store_lock_upload)
- * so no batch is ever in flight twice.
+ * it, the answer to the one before is applied and the next is frozen
+ * (rec_freeze_next: nothing in it depends on the batch in flight), so
+ * that a backlog drains at HQ's pace rather than HQ's plus ours
+ * (rec_freeze_next says why nothing in it can overtake what it must
+ * follow, even after a 413 split or a 422). A 200 is therefore applied
+ * one step later (or by up_finish); until then its batch stays stored
+ * and marked sent. A crash leaves batches frozen or sent and unapplied,
+ * and the next up_step sends the very same bytes under the same key,
+ * oldest first (HQ replays its answers). The caller holds the upload
+ * lock (store_lock_upload) so no batch is ever in flight twice.
  */
 #ifndef POSAGENT_UPLOAD_H
 #define POSAGENT_UPLOAD_H
@@ -45,6 +48,11 @@ struct up_outcome {
  * or a status for a local failure (database) with *e. */
 PA_MUST_USE int up_step(struct store *st, struct hq_client *hq, const struct cfg *cfg, const char *priority_date,
             struct up_outcome *o, struct pa_err *e);
+
+/* Applies the answer up_step holds (HQ's 200 to the last batch it sent,
+ * kept to be applied while the next one is in flight), if any, into *o:
+ * called before the upload lock is let go. Returns 0 or a status. */
+PA_MUST_USE int up_finish(struct store *st, struct up_outcome *o, struct pa_err *e);
 
 /* Forgets the body of a batch up_step froze ahead (called when the upload
  * lock is let go: it is known as never sent only while the lock is held). */

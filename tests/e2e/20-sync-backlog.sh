@@ -46,6 +46,9 @@ hq_start
 expect_rc 0 pr --json sync
 [ "$(jget .uploaded)" = "$((4 * N))" ] || fail "sync uploaded $(jget .uploaded), not $((4 * N))"
 [ "$(jget .pending)" = 0 ] || fail "records still pending after sync"
+# each 200 is applied while the next batch is in flight, the last one
+# before sync lets the upload lock go: no batch is left sent and unapplied
+[ "$(sql "SELECT count(*) FROM batch")" = 0 ] || fail "batches left after sync: $(sql "SELECT id, sent FROM batch")"
 [ "$(sql "SELECT count(*) FROM customer WHERE state='synced' AND account IS NOT NULL")" = "$N" ] || fail "not every customer is synced"
 [ "$(sql "SELECT count(DISTINCT account) FROM customer")" = "$N" ] || fail "accounts are not distinct"
 [ "$(sql "SELECT count(*) FROM address WHERE state='synced' AND address_id IS NOT NULL")" = "$N" ] || fail "addresses not synced with HQ's ids: $(sql "SELECT state, count(*) FROM address GROUP BY state")"
