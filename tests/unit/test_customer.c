@@ -138,6 +138,29 @@ static void test_held_number_skipped(void **state)
 	assert_string_equal(q(f, "SELECT value FROM meta WHERE key = 'local_seq'"), "1");
 }
 
+/* The numbers held above the floor are walked in order; a string of
+ * another shape among them is stepped over, and past six digits each
+ * number is looked up on its own. */
+static void test_walk_and_seven_digits(void **state)
+{
+	struct fx *f = *state;
+
+	exec(f, "INSERT INTO customer(account, state, kind, first_name, search_name, local_number, origin, created_at,"
+	        " updated_at) VALUES ('C1', 'synced', 'person', 'A', ' a', 'R01-000001', 'hq', '2026-01-01T00:00:00Z', 0),"
+	        " ('C2', 'synced', 'person', 'B', ' b', 'R01-000001x', 'hq', '2026-01-01T00:00:00Z', 0),"
+	        " ('C3', 'synced', 'person', 'C', ' c', 'R01-000002', 'hq', '2026-01-01T00:00:00Z', 0),"
+	        " ('C4', 'synced', 'person', 'D', ' d', 'R01-000004', 'hq', '2026-01-01T00:00:00Z', 0)");
+	assert_string_equal(create(f, "{\"first_name\":\"Ana\"}", false, 0, NULL), "R01-000003");
+	assert_string_equal(create(f, "{\"first_name\":\"Bo\"}", false, 0, NULL), "R01-000005");
+	exec(f, "INSERT OR REPLACE INTO meta(key, value) VALUES ('local_seq', '999997')");
+	exec(f, "INSERT INTO customer(account, state, kind, first_name, search_name, local_number, origin, created_at,"
+	        " updated_at) VALUES ('C5', 'synced', 'person', 'E', ' e', 'R01-999998', 'hq', '2026-01-01T00:00:00Z', 0),"
+	        " ('C6', 'synced', 'person', 'F', ' f', 'R01-999999', 'hq', '2026-01-01T00:00:00Z', 0),"
+	        " ('C7', 'synced', 'person', 'G', ' g', 'R01-1000000', 'hq', '2026-01-01T00:00:00Z', 0)");
+	assert_string_equal(create(f, "{\"first_name\":\"Cy\"}", false, 0, NULL), "R01-1000001");
+	assert_string_equal(create(f, "{\"first_name\":\"Di\"}", false, 0, NULL), "R01-1000002");
+}
+
 static void test_counter_never_back(void **state)
 {
 	struct fx *f = *state;
@@ -229,6 +252,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_given_up_number_retired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_number_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counter_never_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_and_seven_digits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_and_given_id, setup, teardown),
 	};
 
