@@ -256,23 +256,11 @@ static const char *wait_reason(const struct report *r)
 	return "waiting for upload";
 }
 
-/* The text report for a person. */
-static void report_text(const struct cfg *cfg, const struct report *r)
+/* status text: the oldest record waiting for HQ, and why. */
+static void text_oldest(const struct report *r)
 {
-	static const char *const groups[DIAG_NKINDS] = {"customers", "addresses", "transactions"};
-	char now[21], buf[96], span[32];
+	char span[32];
 
-	util_rfc3339(r->now, now);
-	printf("store %s  register %s  at %s\n\n", cfg->store, cfg->reg, now);
-	for (int k = 0; k < DIAG_NKINDS; k++) {
-		int n;
-		const char *const *states = diag_states((enum diag_kind)k, &n);
-		printf("%-17s", groups[k]);
-		for (int i = 0; i < n; i++)
-			printf("%s%s %lld", i ? "  " : "", states[i], (long long)r->counts.n[k][i]);
-		printf("\n");
-	}
-	printf("\n");
 	if (r->oldest.found) {
 		diag_span(r->now - r->oldest.since, span, sizeof(span));
 		printf("oldest waiting   %s ", diag_kind_name(r->oldest.kind));
@@ -286,6 +274,13 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 	} else {
 		printf("oldest waiting   nothing is waiting for HQ\n");
 	}
+}
+
+/* status text: the last upload, download and HQ error, the next retry. */
+static void text_hq(const struct report *r)
+{
+	char buf[96];
+
 	when(r->meta.last_upload, r->now, buf, sizeof(buf));
 	printf("last upload      %s\n", buf);
 	when(r->meta.last_download, r->now, buf, sizeof(buf));
@@ -309,7 +304,11 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 		when(r->meta.next_retry, r->now, buf, sizeof(buf));
 		printf("next retry       %s\n", buf);
 	}
-	printf("\n");
+}
+
+/* status text: the records HQ rejected, each with what a person does. */
+static void text_rejected(const struct report *r)
+{
 	if (r->rejected_total + r->upd_rejected_total == 0) {
 		printf("rejected         none\n");
 	} else {
@@ -339,6 +338,11 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 			printf("  ... and %lld more (`posagent --json status` lists up to %d)\n",
 			       (long long)(r->rejected_total - TEXT_MAX_LIST), JSON_MAX_LIST);
 	}
+}
+
+/* status text: the business dates without a posted statement. */
+static void text_dates(const struct report *r)
+{
 	if (r->dates_total == 0) {
 		printf("open dates       none\n");
 	} else {
@@ -359,6 +363,11 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 		if (r->dates_total > TEXT_MAX_LIST)
 			printf("  ... and %lld more\n", (long long)(r->dates_total - TEXT_MAX_LIST));
 	}
+}
+
+/* status text: the batches HQ would not take (none: no line). */
+static void text_flagged(const struct report *r)
+{
 	if (r->flagged_total > 0) {
 		printf("flagged batches  %lld upload batch%s HQ would not take (400, or 413 for one record); kept and retried;"
 		       " report to support:\n", (long long)r->flagged_total, r->flagged_total == 1 ? "" : "es");
@@ -368,11 +377,33 @@ static void report_text(const struct cfg *cfg, const struct report *r)
 			       f->reason);
 		}
 	}
-	{
-		char line[512];
-		retain_view_line(&r->size, line, sizeof(line));
-		printf("database         %s\n", line);
+}
+
+/* The text report for a person. */
+static void report_text(const struct cfg *cfg, const struct report *r)
+{
+	static const char *const groups[DIAG_NKINDS] = {"customers", "addresses", "transactions"};
+	char now[21], line[512];
+
+	util_rfc3339(r->now, now);
+	printf("store %s  register %s  at %s\n\n", cfg->store, cfg->reg, now);
+	for (int k = 0; k < DIAG_NKINDS; k++) {
+		int n;
+		const char *const *states = diag_states((enum diag_kind)k, &n);
+		printf("%-17s", groups[k]);
+		for (int i = 0; i < n; i++)
+			printf("%s%s %lld", i ? "  " : "", states[i], (long long)r->counts.n[k][i]);
+		printf("\n");
 	}
+	printf("\n");
+	text_oldest(r);
+	text_hq(r);
+	printf("\n");
+	text_rejected(r);
+	text_dates(r);
+	text_flagged(r);
+	retain_view_line(&r->size, line, sizeof(line));
+	printf("database         %s\n", line);
 }
 
 /* posagent status --prometheus: the exposition the service writes to

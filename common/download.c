@@ -179,6 +179,40 @@ static int held_version(struct store *st, int64_t id, int64_t *v, struct pa_err 
 	return store_query_i(st, "SELECT version FROM customer WHERE id = ?1", id, 0, -1, v, e);
 }
 
+/* The row of HQ's customer with async_id (may be NULL) or account into
+ * *id (0: none here). Two rows for one customer (cached by account, made
+ * by async id) are folded into the one made here first. Returns 0 or a
+ * status. */
+static int find_row(struct store *st, const char *async_id, const char *account, int64_t *id, struct pa_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t by_async = 0, by_account = 0;
+	int step = 0, rc = 0;
+
+	if (async_id) {
+		if (!(s = store_prepare(st, "SELECT id FROM customer WHERE async_id = ?1", e)))
+			return e->status;
+		sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
+		if ((step = store_step(st, s, "find customer", e)) == 1)
+			by_async = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		if (step < 0)
+			return e->status;
+	}
+	if (!(s = store_prepare(st, "SELECT id FROM customer WHERE account = ?1", e)))
+		return e->status;
+	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+	if ((step = store_step(st, s, "find customer", e)) == 1)
+		by_account = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (step < 0)
+		return e->status;
+	if (by_async && by_account && (rc = rec_fold_customer(st, by_account, by_async, e)))
+		return rc;
+	*id = by_async ? by_async : by_account;
+	return 0;
+}
+
 /* customer: upsert by async_id when present, else by account; HQ wins,
  * except that a change older than the version held is ignored and the
  * register's own edits not yet applied at HQ stay on top (keep_edits). */
@@ -195,36 +229,8 @@ static int upsert(struct store *st, const cJSON *ch, struct pa_err *e)
 
 	if (!cJSON_IsObject(cu) || !account)
 		return 0;
-	{
-		int64_t by_async = 0, by_account = 0;
-		if (async_id) {
-			s = store_prepare(st, "SELECT id FROM customer WHERE async_id = ?1", e);
-			if (!s)
-				return e->status;
-			sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
-			if ((rc = store_step(st, s, "find customer", e)) == 1)
-				by_async = sqlite3_column_int64(s, 0);
-			sqlite3_finalize(s);
-			if (rc < 0)
-				return e->status;
-		}
-		s = store_prepare(st, "SELECT id FROM customer WHERE account = ?1", e);
-		if (!s)
-			return e->status;
-		sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
-		if ((rc = store_step(st, s, "find customer", e)) == 1)
-			by_account = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-		s = NULL;
-		if (rc < 0)
-			return e->status;
-		rc = 0;
-		/* Two rows for one customer (cached by account, made by async id):
-		 * fold the cached one into the other. */
-		if (by_async && by_account && (rc = rec_fold_customer(st, by_account, by_async, e)))
-			return rc;
-		id = by_async ? by_async : by_account;
-	}
+	if ((rc = find_row(st, async_id, account, &id, e)))
+		return rc;
 	if (id && version_of(ch) >= 0) {
 		int64_t held = -1;
 		if ((rc = held_version(st, id, &held, e)))
