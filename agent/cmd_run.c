@@ -14,12 +14,16 @@
  *   lookup     - answers `customer search` from a warm connection over
  *                the socket DATABASE-lookup (common/lookup.h).
  * The main thread only waits for signals: SIGTERM/SIGINT stop all within
- * 2 s (transfers and sleeps poll the stop flag), SIGHUP re-reads the
- * configuration and restarts the threads with it. Under systemd it tells
+ * 2 s, SIGHUP re-reads the configuration and restarts the threads with
+ * it; a worker that starts running or ends tells it with SIGUSR1. An idle
+ * service sleeps: every wait, transfers included, polls the stop flag's
+ * descriptor (util_stop_attach) with its own deadline, and the main thread
+ * wakes for a signal or the systemd watchdog (svc_tick), not on a timer. Under systemd it tells
  * the manager how things stand (common/svc.h: READY, RELOADING, STATUS,
  * WATCHDOG). `run --check` checks what a start would and exits: the unit's
  * ExecReload= runs it first, so a broken configuration fails the reload.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -39,6 +43,14 @@
 #include "common/wake.h"
 
 static int got_term, got_hup; /* set by the main thread from sigtimedwait */
+static pthread_t main_thread;  /* the one that waits for signals */
+
+/* Wakes the main thread (SIGUSR1, blocked everywhere and taken by its
+ * sigtimedwait): a worker started running or ended. */
+static void tell_main(void)
+{
+	pthread_kill(main_thread, SIGUSR1);
+}
 
 /* What each worker thread gets. */
 struct worker {
@@ -128,6 +140,7 @@ static void *uploader(void *arg)
 	if ((w->rc = open_both(w, &st, &hq)))
 		goto cleanup;
 	w->running = 1;
+	tell_main();
 	while (!*w->stop) {
 		pjob_init(&j, st, hq, w->cfg, w->stop);
 		j.wake = w->wake;
@@ -143,6 +156,7 @@ cleanup:
 	hq_client_free(hq);
 	store_close(st);
 	w->done = 1;
+	tell_main();
 	return NULL;
 }
 
@@ -214,6 +228,7 @@ static void *downloader(void *arg)
 		goto cleanup;
 	}
 	w->running = 1;
+	tell_main();
 	while (!*w->stop) {
 		pjob_init(&j, st, hq, w->cfg, w->stop);
 		j.wake = w->wake; /* to post WAKE_HQ; it never waits on it */
@@ -228,6 +243,7 @@ cleanup:
 	hq_client_free(hq);
 	store_close(st);
 	w->done = 1;
+	tell_main();
 	return NULL;
 }
 
@@ -238,6 +254,7 @@ static void *metrics(void *arg)
 
 	met_loop(w->cfg, w->stop);
 	w->done = 1;
+	tell_main();
 	return NULL;
 }
 
@@ -248,6 +265,7 @@ static void *lookup(void *arg)
 
 	lookup_loop(w->cfg, w->stop);
 	w->done = 1;
+	tell_main();
 	return NULL;
 }
 
@@ -329,7 +347,9 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	main_thread = pthread_self();
 	signal(SIGPIPE, SIG_IGN);
 	/* Check everything once before starting: a broken setup exits at once
 	 * with its code (systemd shows why: the start fails, STATUS= says it). */
@@ -349,13 +369,16 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		else if (msg[0])
 			log_warn("%s", msg);
 	}
+	if (util_stop_attach(&stop_threads) != 0)
+		log_warn("no stop descriptor (%s): the threads look at their stop flag twice a second", strerror(errno));
 	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
 	for (;;) {
-		stop_threads = 0;
+		util_stop_reset(&stop_threads);
 		start_workers(&up, &down, &met, &look, &c->cfg, wake, &stop_threads);
 		told = 0;
 		while (!got_term && !got_hup && !up.done && !down.done) {
-			struct timespec tick = {0, 500000000}; /* to notice a worker's end */
+			double secs = svc_tick();
+			struct timespec tick = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
 			int sig;
 			tell_ready(&up, &down, &told, reloaded);
 			if (told)
@@ -366,7 +389,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 			else if (sig == SIGINT || sig == SIGTERM)
 				got_term = 1;
 		}
-		stop_threads = 1;
+		util_stop_raise(&stop_threads);
 		if (got_term)
 			svc_stopping();
 		join_one(&up);
@@ -380,6 +403,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 			rc = up.rc ? up.rc : down.rc ? down.rc : 1;
 			svc_failed(rc, "stopped after a local failure (see the log)");
 			wake_close(wake);
+			util_stop_detach();
 			return rc;
 		}
 		got_hup = 0;
@@ -387,6 +411,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		reloaded = refused;
 	}
 	wake_close(wake);
+	util_stop_detach();
 	log_info("service stopped");
 	return up.rc ? up.rc : down.rc;
 }

@@ -13,9 +13,12 @@
  * end a transfer within UTIL_STOP_CHECK (0.5 s), and curl_easy_perform()
  * runs the progress callback only about once a second while a long poll
  * waits (measured: a stop took up to 1.0 s). run_transfer() polls the
- * sockets UTIL_STOP_CHECK at a time (2 wake-ups a second while a long poll
- * waits: part of the service's idle cost) and checks the flag between
- * polls; the progress callback checks it too.
+ * sockets together with the stop flag's descriptor when it has one (the
+ * service: a long poll then sleeps until HQ answers or the service stops),
+ * else UTIL_STOP_CHECK at a time, and checks the flag between polls; the
+ * progress callback checks it too. No low-speed limit is set while the
+ * stall time is the whole timeout: libcurl would wake every second to
+ * measure the speed.
  *
  * What the security of the link rests on is set once, in setup_handle(),
  * and no later code path touches it: https only, no redirects, peer and
@@ -729,16 +732,20 @@ static void read_cert_expiry(struct hq_client *c, struct hq_response *r)
 }
 
 /* Runs the transfer set up on c->easy to its end, checking *c->stop every
- * UTIL_STOP_CHECK at most. Returns curl's result for the transfer
- * (CURLE_ABORTED_BY_CALLBACK when stopped). */
+ * UTIL_STOP_CHECK at most, or, when the flag has a descriptor
+ * (util_stop_attach), whenever that descriptor or a socket wakes the
+ * poll. Returns curl's result for the transfer (CURLE_ABORTED_BY_CALLBACK
+ * when stopped). */
 #define POLL_MS ((int)(UTIL_STOP_CHECK * 1000)) /* longest wait between two looks at the stop flag */
+#define IDLE_POLL_MS 60000 /* with the flag's descriptor: curl's own deadlines end the wait */
 
 static CURLcode run_transfer(struct hq_client *c)
 {
 	CURLMcode mc;
 	CURLMsg *msg;
 	CURLcode res = CURLE_OK;
-	int running = 0, left = 0, done = 0;
+	int running = 0, left = 0, done = 0, stop_fd = util_stop_fd(c->stop);
+	struct curl_waitfd stop_wait = {stop_fd, CURL_WAIT_POLLIN, 0};
 
 	mc = curl.multi_add_handle(c->multi, c->easy);
 	if (mc != CURLM_OK)
@@ -760,7 +767,9 @@ static CURLcode run_transfer(struct hq_client *c)
 			res = CURLE_ABORTED_BY_CALLBACK;
 			break;
 		}
-		if (mc == CURLM_OK)
+		if (mc == CURLM_OK && stop_fd >= 0) /* until curl's next deadline or a stop */
+			mc = curl.multi_poll(c->multi, &stop_wait, 1, IDLE_POLL_MS, NULL);
+		else if (mc == CURLM_OK)
 			mc = curl.multi_poll(c->multi, NULL, 0, POLL_MS, NULL);
 		if (mc != CURLM_OK) {
 			res = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
@@ -804,6 +813,8 @@ static int perform(struct hq_client *c, const char *path, const char *body, size
 		code = curl.easy_setopt(c->easy, CURLOPT_HTTPHEADER, hdrs);
 	if (code == CURLE_OK)
 		code = curl.easy_setopt(c->easy, CURLOPT_TIMEOUT, timeout);
+	if (code == CURLE_OK) /* a stall shorter than the timeout only: see the top */
+		code = curl.easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, stall > 0 && stall < timeout ? 1L : 0L);
 	if (code == CURLE_OK)
 		code = curl.easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME, stall);
 	if (code == CURLE_OK)

@@ -125,24 +125,39 @@ void svc_failed(int status, const char *why)
 	notifyf("STATUS=%s\nERRNO=%d", why, status);
 }
 
-void svc_watchdog(void)
+/* WatchdogSec= in microseconds, 0 when none (read once). */
+static uint64_t watchdog_usec(void)
 {
-	static double last;
 	static int enabled = -1;
 	static uint64_t usec;
-	double now;
 
 	if (enabled < 0) {
 		pthread_once(&sd_once, sd_load);
 		enabled = sd.watchdog_enabled && sd.watchdog_enabled(0, &usec) > 0 ? 1 : 0;
 	}
-	if (!enabled)
+	return enabled ? usec : 0;
+}
+
+void svc_watchdog(void)
+{
+	static double last;
+	uint64_t usec = watchdog_usec();
+	double now;
+
+	if (!usec)
 		return;
 	now = util_mono();
 	if (last > 0 && now - last < (double)usec / 2e6)
 		return;
 	last = now;
 	notifyf("WATCHDOG=1");
+}
+
+double svc_tick(void)
+{
+	uint64_t usec = watchdog_usec();
+
+	return usec ? (double)usec / 4e6 : 60.0;
 }
 
 void svc_publish(struct store *st)

@@ -10,7 +10,8 @@
  *                  HQ, the rejected ones, and the last error (svc_publish);
  *                  a refused reload or start says why
  *   WATCHDOG=1     at half of WatchdogSec= while the main loop runs and
- *                  both workers are alive (svc_watchdog)
+ *                  both workers are alive (svc_watchdog; svc_tick says
+ *                  how long the loop may sleep in between)
  *   STOPPING=1     on SIGTERM
  * Messages name no customer (the last error is the sync engine's, which
  * names records by id only) and never the token.
@@ -40,6 +41,10 @@ void svc_failed(int status, const char *why);
 /* WATCHDOG=1 when WatchdogSec= is set and half of it has passed since the
  * last one. Call often (every main-loop tick). */
 void svc_watchdog(void);
+
+/* How long the main loop may sleep, in seconds: a quarter of WatchdogSec=
+ * (so that svc_watchdog sends at every half), else 60. */
+double svc_tick(void);
 
 /* Reads the queue (records waiting for HQ, rejected ones) and the last
  * error from st and sends STATUS= when it changed. Errors are ignored

@@ -4,7 +4,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include <stdarg.h>
@@ -85,15 +88,81 @@ time_t util_parse_rfc3339(const char *s)
 	return timegm(&tm);
 }
 
+/* The descriptor attached to a stop flag (util_stop_attach): an eventfd,
+ * set by util_stop_raise, emptied by util_stop_reset. Written before the
+ * waiting threads start and after they end. */
+static volatile sig_atomic_t *stop_flag;
+static int stop_fd = -1;
+
+int util_stop_attach(volatile sig_atomic_t *stop)
+{
+	util_stop_detach();
+	if ((stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		return -1;
+	stop_flag = stop;
+	return 0;
+}
+
+void util_stop_raise(volatile sig_atomic_t *stop)
+{
+	uint64_t one = 1;
+	ssize_t n = 0;
+
+	*stop = 1;
+	if (stop == stop_flag && stop_fd >= 0)
+		n = write(stop_fd, &one, sizeof(one));
+	(void)n; /* unwritten (cannot happen below 2^64 - 1): the flag is seen */
+}
+
+void util_stop_reset(volatile sig_atomic_t *stop)
+{
+	uint64_t v;
+	ssize_t n = 0;
+
+	*stop = 0;
+	if (stop == stop_flag && stop_fd >= 0)
+		n = read(stop_fd, &v, sizeof(v));
+	(void)n; /* EAGAIN: it was empty */
+}
+
+int util_stop_fd(const volatile sig_atomic_t *stop)
+{
+	return stop && stop == stop_flag ? stop_fd : -1;
+}
+
+void util_stop_detach(void)
+{
+	if (stop_fd >= 0)
+		close(stop_fd);
+	stop_fd = -1;
+	stop_flag = NULL;
+}
+
+int util_poll_ms(double secs)
+{
+	if (secs <= 0)
+		return 0;
+	if (secs > 86400)
+		secs = 86400;
+	return (int)(secs * 1000) + 1;
+}
+
 void util_sleep(double secs, volatile sig_atomic_t *stop)
 {
 	double until = util_mono() + secs;
+	int fd = util_stop_fd(stop);
 
 	while (!(stop && *stop)) {
 		double left = until - util_mono();
 		struct timespec ts;
 		if (left <= 0)
 			break;
+		if (fd >= 0) { /* until the deadline or a stop, whichever first */
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+			if (poll(&p, 1, util_poll_ms(left)) < 0 && errno != EINTR)
+				fd = -1; /* cannot poll it: look at the flag instead */
+			continue;
+		}
 		if (left > UTIL_STOP_CHECK)
 			left = UTIL_STOP_CHECK;
 		ts.tv_sec = (time_t)left;

@@ -25,14 +25,40 @@ void util_rfc3339(time_t t, char out[21]);
 /* Parses RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z"; -1 when unreadable. */
 time_t util_parse_rfc3339(const char *s);
 
-/* How often a wait of the service looks at its stop flag, in seconds: a
- * SIGTERM is obeyed within about this (AGENT.md: clean within 2 s), and an
- * idle service wakes this often per waiting thread (its idle CPU). */
+/* How often a wait looks at a stop flag that has no descriptor attached
+ * (util_stop_attach), in seconds: a signal is obeyed within about this.
+ * The service attaches one, so its waits sleep until a stop, a wake-up
+ * or their own deadline instead (its idle cost). */
 #define UTIL_STOP_CHECK 0.5
 
-/* Sleeps up to secs on CLOCK_MONOTONIC, returning early (within
- * UTIL_STOP_CHECK) once *stop becomes non-zero. stop may be NULL. */
+/* Attaches a descriptor to the stop flag *stop: readable (POLLIN) from
+ * util_stop_raise until util_stop_reset, so that a thread blocked in
+ * poll() on it wakes at once. One flag at a time, attached before the
+ * threads that wait on it start and detached after they end. Returns 0,
+ * or -1 (no descriptor: the waits then look at the flag every
+ * UTIL_STOP_CHECK, as without one). */
+PA_MUST_USE int util_stop_attach(volatile sig_atomic_t *stop);
+
+/* Sets *stop and makes its descriptor readable. Any thread. */
+void util_stop_raise(volatile sig_atomic_t *stop);
+
+/* Clears *stop and empties its descriptor (no thread waits on it). */
+void util_stop_reset(volatile sig_atomic_t *stop);
+
+/* The descriptor attached to stop, or -1 (none, or stop NULL). */
+int util_stop_fd(const volatile sig_atomic_t *stop);
+
+/* Closes the descriptor attached, if any. */
+void util_stop_detach(void);
+
+/* Sleeps up to secs on CLOCK_MONOTONIC, returning early once *stop becomes
+ * non-zero: at once when a descriptor is attached to it, else within
+ * UTIL_STOP_CHECK. stop may be NULL. */
 void util_sleep(double secs, volatile sig_atomic_t *stop);
+
+/* Milliseconds for poll() from secs (rounded up, at least 0, at most a
+ * day). */
+int util_poll_ms(double secs);
 
 /* Bounded copy: copies at most n-1 bytes of src and terminates dst.
  * Returns 0, or -1 when src was cut. */

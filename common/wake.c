@@ -118,13 +118,15 @@ bool wake_wait(struct wake *w, double secs, bool any, volatile sig_atomic_t *sto
 		return false;
 	}
 	while (!(stop && *stop)) {
-		struct pollfd p = {.fd = w->fd, .events = POLLIN};
+		/* the stop flag's descriptor, when it has one: then no need to
+		 * wake up to look at the flag */
+		struct pollfd p[2] = {{.fd = w->fd, .events = POLLIN}, {.fd = util_stop_fd(stop), .events = POLLIN}};
 		double left = until - util_mono();
 		if (left <= 0)
 			return false;
-		if (left > UTIL_STOP_CHECK)
+		if (p[1].fd < 0 && left > UTIL_STOP_CHECK)
 			left = UTIL_STOP_CHECK;
-		if (poll(&p, 1, (int)(left * 1000) + 1) > 0 && drain(w, any))
+		if (poll(p, p[1].fd < 0 ? 1 : 2, util_poll_ms(left)) > 0 && (p[0].revents & POLLIN) && drain(w, any))
 			return true;
 	}
 	return false;
