@@ -179,34 +179,35 @@ static int held_version(struct store *st, int64_t id, int64_t *v, struct pa_err 
 	return store_query_i(st, "SELECT version FROM customer WHERE id = ?1", id, 0, -1, v, e);
 }
 
+/* The id of the customer whose column (sql's ?1) is value into *id, 0
+ * when none. Returns 0 or a status. */
+static int row_by(struct store *st, const char *sql, const char *value, int64_t *id, struct pa_err *e)
+{
+	sqlite3_stmt *s = store_prepare(st, sql, e);
+	int step;
+
+	*id = 0;
+	if (!s)
+		return e->status;
+	sqlite3_bind_text(s, 1, value, -1, SQLITE_STATIC);
+	if ((step = store_step(st, s, "find customer", e)) == 1)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return step < 0 ? e->status : 0;
+}
+
 /* The row of HQ's customer with async_id (may be NULL) or account into
  * *id (0: none here). Two rows for one customer (cached by account, made
  * by async id) are folded into the one made here first. Returns 0 or a
  * status. */
 static int find_row(struct store *st, const char *async_id, const char *account, int64_t *id, struct pa_err *e)
 {
-	sqlite3_stmt *s = NULL;
 	int64_t by_async = 0, by_account = 0;
-	int step = 0, rc = 0;
+	int rc;
 
-	if (async_id) {
-		if (!(s = store_prepare(st, "SELECT id FROM customer WHERE async_id = ?1", e)))
-			return e->status;
-		sqlite3_bind_text(s, 1, async_id, -1, SQLITE_STATIC);
-		if ((step = store_step(st, s, "find customer", e)) == 1)
-			by_async = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-		if (step < 0)
-			return e->status;
-	}
-	if (!(s = store_prepare(st, "SELECT id FROM customer WHERE account = ?1", e)))
-		return e->status;
-	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
-	if ((step = store_step(st, s, "find customer", e)) == 1)
-		by_account = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (step < 0)
-		return e->status;
+	if ((async_id && (rc = row_by(st, "SELECT id FROM customer WHERE async_id = ?1", async_id, &by_async, e))) ||
+	    (rc = row_by(st, "SELECT id FROM customer WHERE account = ?1", account, &by_account, e)))
+		return rc;
 	if (by_async && by_account && (rc = rec_fold_customer(st, by_account, by_async, e)))
 		return rc;
 	*id = by_async ? by_async : by_account;

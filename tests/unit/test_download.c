@@ -9,7 +9,8 @@
  * unreadable pages.
  * What must hold: an assignment makes our customer synced with its
  * account and is ignored for an unknown async id; a customer change
- * upserts by async_id, else by account, with HQ's fields winning and
+ * upserts by async_id, else by account (a cached row holding that account
+ * while the change names our async id is folded into ours), with HQ's fields winning and
  * addresses from HQ replaced while our pending ones stay; states only move
  * forward; the cursor moves with the changes in one transaction and only
  * if it still equals the page's `after`; applying a page twice changes
@@ -223,12 +224,46 @@ static void test_garbage(void **state)
 	assert_string_equal(q(f, "SELECT count(*) FROM customer"), "2");
 }
 
+/* HQ's customer change names our async id while this register also holds
+ * a cached row with that account (the change came before our
+ * account_assigned): one row stays, ours, synced with the account; the
+ * cached row's sales move to it. */
+static void test_change_folds_cached_twin(void **state)
+{
+	struct fx *f = *state;
+	char page[1024];
+
+	assert_int_equal(sqlite3_exec(f->st->db,
+	                              "INSERT INTO customer(account, origin, state, kind, first_name, search_name,"
+	                              " created_at, updated_at) VALUES ('C000077', 'hq', 'synced', 'person', 'Ana',"
+	                              " ' ana', '2026-11-01T00:00:00Z', 0);"
+	                              "INSERT INTO txn(txn_id, kind, business_date, customer_id, total_minor, body, state,"
+	                              " updated_at) SELECT 'S0001-R01-000077', 'cash_and_carry', '2026-11-25', id, 100, '{}',"
+	                              " 'uploaded', 0 FROM customer WHERE account = 'C000077'",
+	                              0, 0, 0),
+	                 SQLITE_OK);
+	snprintf(page, sizeof(page),
+	         "{\"changes\":[{\"type\":\"customer\",\"account\":\"C000077\",\"version\":2,\"customer\":{\"async_id\":\"%s\","
+	         "\"kind\":\"person\",\"first_name\":\"Ana\"},\"addresses\":[]}],\"next\":\"c1\",\"more\":false}",
+	         f->a1);
+	apply(f, "", page);
+	assert_string_equal(q(f, "SELECT count(*) FROM customer WHERE account = 'C000077'"), "1");
+	assert_string_equal(q(f, "SELECT async_id IS NOT NULL AND origin = 'local' AND state = 'synced' FROM customer"
+	                         " WHERE account = 'C000077'"),
+	                    "1");
+	assert_string_equal(q(f, "SELECT count(*) FROM customer WHERE origin = 'hq'"), "0");
+	assert_string_equal(q(f, "SELECT c.async_id = t.async FROM txn x JOIN customer c ON c.id = x.customer_id,"
+	                         " (SELECT async_id AS async FROM customer WHERE local_number = 'R01-000001') t"),
+	                    "1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_assign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_states_forward, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_customer_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_folds_cached_twin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 	};
 
