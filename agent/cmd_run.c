@@ -311,19 +311,86 @@ static void join_one(struct worker *w)
 	w->started = false;
 }
 
+/* Waits in the main thread until SIGTERM/SIGINT (got_term), SIGHUP
+ * (got_hup) or the end of the uploader or the downloader, telling systemd
+ * once both run (reloaded: see tell_ready) and feeding its watchdog. */
+static void watch(const sigset_t *sigs, const struct worker *up, const struct worker *down, const char *reloaded)
+{
+	int told = 0;
+
+	while (!got_term && !got_hup && !up->done && !down->done) {
+		double secs = svc_tick();
+		struct timespec tick = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+		int sig;
+		tell_ready(up, down, &told, reloaded);
+		if (told)
+			svc_watchdog();
+		sig = sigtimedwait(sigs, NULL, &tick);
+		if (sig == SIGHUP)
+			got_hup = 1;
+		else if (sig == SIGINT || sig == SIGTERM)
+			got_term = 1;
+	}
+}
+
+/* The service, once the start checks passed: the workers, restarted with
+ * a new configuration on SIGHUP, until SIGTERM/SIGINT (then the workers'
+ * status) or a worker's local failure (then its status, for systemd to
+ * restart us). */
+static int serve(struct cli *c, const sigset_t *sigs, volatile sig_atomic_t *stop)
+{
+	struct worker up, down, met, look;
+	struct wake *wake = NULL;
+	char msg[512], refused[512];
+	const char *reloaded = NULL; /* NULL: first start; else the reload's outcome */
+	int rc;
+
+	if (wake_open(c->cfg.database, &wake, msg, sizeof(msg)) != 0)
+		log_warn("no wake-up socket (polling the database instead): %s", msg);
+	else if (msg[0])
+		log_warn("%s", msg);
+	if (util_stop_attach(stop) != 0)
+		log_warn("no stop descriptor (%s): the threads look at their stop flag twice a second", strerror(errno));
+	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
+	for (;;) {
+		util_stop_reset(stop);
+		start_workers(&up, &down, &met, &look, &c->cfg, wake, stop);
+		watch(sigs, &up, &down, reloaded);
+		util_stop_raise(stop);
+		if (got_term)
+			svc_stopping();
+		join_one(&up);
+		join_one(&down);
+		join_one(&met);
+		join_one(&look);
+		if (got_term || !got_hup)
+			break;
+		got_hup = 0;
+		reload(c, refused, sizeof(refused));
+		reloaded = refused;
+	}
+	if (got_term) {
+		log_info("service stopped");
+		rc = up.rc ? up.rc : down.rc;
+	} else { /* a worker ended on its own: let systemd restart us */
+		log_error("service stopping after a local failure");
+		rc = up.rc ? up.rc : down.rc ? down.rc : 1;
+		svc_failed(rc, "stopped after a local failure (see the log)");
+	}
+	wake_close(wake);
+	util_stop_detach();
+	return rc;
+}
+
 int cmd_run(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"check", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *syn = "posagent run [--check]";
 	static volatile sig_atomic_t stop_threads;
-	struct worker up, down, met, look;
-	struct wake *wake = NULL;
 	struct pa_err e;
 	sigset_t sigs;
-	char refused[512];
-	const char *reloaded = NULL; /* NULL: first start; else the reload's outcome */
-	int ch, rc = 0, told, check = 0;
+	int ch, rc = 0, check = 0;
 
 	memset(&e, 0, sizeof(e));
 	opterr = 0;
@@ -362,56 +429,5 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		printf("configuration %s: ready to run\n", c->cfg.path);
 		return 0;
 	}
-	{
-		char msg[512];
-		if (wake_open(c->cfg.database, &wake, msg, sizeof(msg)) != 0)
-			log_warn("no wake-up socket (polling the database instead): %s", msg);
-		else if (msg[0])
-			log_warn("%s", msg);
-	}
-	if (util_stop_attach(&stop_threads) != 0)
-		log_warn("no stop descriptor (%s): the threads look at their stop flag twice a second", strerror(errno));
-	log_info("service started for store %s register %s", c->cfg.store, c->cfg.reg);
-	for (;;) {
-		util_stop_reset(&stop_threads);
-		start_workers(&up, &down, &met, &look, &c->cfg, wake, &stop_threads);
-		told = 0;
-		while (!got_term && !got_hup && !up.done && !down.done) {
-			double secs = svc_tick();
-			struct timespec tick = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
-			int sig;
-			tell_ready(&up, &down, &told, reloaded);
-			if (told)
-				svc_watchdog();
-			sig = sigtimedwait(&sigs, NULL, &tick);
-			if (sig == SIGHUP)
-				got_hup = 1;
-			else if (sig == SIGINT || sig == SIGTERM)
-				got_term = 1;
-		}
-		util_stop_raise(&stop_threads);
-		if (got_term)
-			svc_stopping();
-		join_one(&up);
-		join_one(&down);
-		join_one(&met);
-		join_one(&look);
-		if (got_term)
-			break;
-		if (!got_hup) { /* a worker ended on its own: let systemd restart us */
-			log_error("service stopping after a local failure");
-			rc = up.rc ? up.rc : down.rc ? down.rc : 1;
-			svc_failed(rc, "stopped after a local failure (see the log)");
-			wake_close(wake);
-			util_stop_detach();
-			return rc;
-		}
-		got_hup = 0;
-		reload(c, refused, sizeof(refused));
-		reloaded = refused;
-	}
-	wake_close(wake);
-	util_stop_detach();
-	log_info("service stopped");
-	return up.rc ? up.rc : down.rc;
+	return serve(c, &sigs, &stop_threads);
 }
