@@ -210,8 +210,8 @@ static void test_garbage(void **state)
 	struct fx *f = *state;
 	static const char *const pages[] = {
 		"[]", "{}", "{\"changes\":{},\"next\":\"c1\"}", "{\"changes\":[],\"next\":5}",
-		"{\"changes\":[1,\"x\",null,{\"type\":7},{\"type\":\"account_assigned\"},{\"type\":\"customer\",\"customer\":[]}],"
-		"\"next\":\"c1\",\"more\":false}",
+		("{\"changes\":[1,\"x\",null,{\"type\":7},{\"type\":\"account_assigned\"},{\"type\":\"customer\",\"customer\":[]}],"
+		 "\"next\":\"c1\",\"more\":false}"),
 	};
 
 	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {

@@ -65,7 +65,10 @@ static void hq_change(struct fx *f, int v, const char *email, const char *phone,
 	struct pa_err e;
 	cJSON *doc;
 
-	snprintf(after, sizeof(after), f->page ? "c%d" : "", f->page);
+	if (f->page)
+		snprintf(after, sizeof(after), "c%d", f->page);
+	else
+		after[0] = '\0'; /* the first page: from the start */
 	snprintf(next, sizeof(next), "c%d", f->page + 1);
 	snprintf(page, sizeof(page),
 	         "{\"changes\":[{\"type\":\"customer\",\"account\":\"C000001\",\"version\":%d,"
