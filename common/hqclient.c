@@ -421,7 +421,6 @@ static int setup_handle(struct hq_client *c, const struct cfg *cfg, char *err, s
 		SETOPT(CURLOPT_SSLKEY, cfg->client_key);
 	SETOPT(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	SETOPT(CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
-	SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
 	SETOPT(CURLOPT_TCP_KEEPIDLE, 30L);
 	SETOPT(CURLOPT_TCP_KEEPINTVL, 15L);

@@ -299,12 +299,8 @@ void lookup_loop(const struct cfg *cfg, volatile sig_atomic_t *stop)
 	if (taken_over)
 		log_warn("another service was answering searches on %s: taking it over", a.sun_path);
 	while (!*stop) {
-		/* asleep until a command asks or the service stops (the flag's
-		 * descriptor; without one, a look at the flag twice a second) */
-		struct pollfd p[2] = {{.fd = lfd, .events = POLLIN}, {.fd = util_stop_fd(stop), .events = POLLIN}};
 		int fd;
-		if (poll(p, p[1].fd < 0 ? 1 : 2, p[1].fd < 0 ? (int)(UTIL_STOP_CHECK * 1000) : -1) <= 0 ||
-		    !(p[0].revents & POLLIN))
+		if (!util_wait_fd(lfd, 3600, stop)) /* asleep until a command asks or a stop */
 			continue;
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {

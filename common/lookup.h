@@ -76,7 +76,7 @@ char *lookup_answer(struct store *st, const char *question, size_t len, size_t *
 
 /* The service's lookup thread: opens its own connection to
  * cfg->database, binds DATABASE-lookup and answers questions, one at a
- * time, until *stop (checked every UTIL_STOP_CHECK). A failure to start
+ * time, until *stop (util_wait_fd: at once with its descriptor). A failure to start
  * is logged and ends it: commands then search by themselves. */
 void lookup_loop(const struct cfg *cfg, volatile sig_atomic_t *stop);
 

@@ -138,7 +138,9 @@ void util_stop_detach(void)
 	stop_flag = NULL;
 }
 
-int util_poll_ms(double secs)
+/* Milliseconds for poll() from secs (rounded up, at least 0, at most a
+ * day). */
+static int poll_ms(double secs)
 {
 	if (secs <= 0)
 		return 0;
@@ -147,28 +149,34 @@ int util_poll_ms(double secs)
 	return (int)(secs * 1000) + 1;
 }
 
-void util_sleep(double secs, volatile sig_atomic_t *stop)
+bool util_wait_fd(int fd, double secs, volatile sig_atomic_t *stop)
 {
 	double until = util_mono() + secs;
-	int fd = util_stop_fd(stop);
+	int sfd = util_stop_fd(stop);
 
 	while (!(stop && *stop)) {
+		/* poll() ignores an entry whose descriptor is negative */
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
 		double left = until - util_mono();
-		struct timespec ts;
+		int n;
 		if (left <= 0)
 			break;
-		if (fd >= 0) { /* until the deadline or a stop, whichever first */
-			struct pollfd p = {.fd = fd, .events = POLLIN};
-			if (poll(&p, 1, util_poll_ms(left)) < 0 && errno != EINTR)
-				fd = -1; /* cannot poll it: look at the flag instead */
-			continue;
+		if (sfd < 0 && left > UTIL_STOP_CHECK)
+			left = UTIL_STOP_CHECK; /* no descriptor: look at the flag this often */
+		n = poll(p, 2, poll_ms(left));
+		if (n > 0 && (p[0].revents & POLLIN))
+			return true;
+		if (n < 0 && errno != EINTR) { /* cannot poll: sleep a slice, do not spin */
+			struct timespec ts = {0, (long)(UTIL_STOP_CHECK * 1e9)};
+			nanosleep(&ts, NULL);
 		}
-		if (left > UTIL_STOP_CHECK)
-			left = UTIL_STOP_CHECK;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
 	}
+	return false;
+}
+
+void util_sleep(double secs, volatile sig_atomic_t *stop)
+{
+	(void)util_wait_fd(-1, secs, stop);
 }
 
 int util_copy(char *dst, size_t n, const char *src)

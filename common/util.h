@@ -51,14 +51,14 @@ int util_stop_fd(const volatile sig_atomic_t *stop);
 /* Closes the descriptor attached, if any. */
 void util_stop_detach(void);
 
-/* Sleeps up to secs on CLOCK_MONOTONIC, returning early once *stop becomes
- * non-zero: at once when a descriptor is attached to it, else within
- * UTIL_STOP_CHECK. stop may be NULL. */
-void util_sleep(double secs, volatile sig_atomic_t *stop);
+/* Waits up to secs (CLOCK_MONOTONIC) for fd to be readable (fd < 0: for
+ * nothing), returning early once *stop becomes non-zero: at once when a
+ * descriptor is attached to it, else within UTIL_STOP_CHECK. stop may be
+ * NULL. Returns true when fd is readable, false at the deadline or stop. */
+bool util_wait_fd(int fd, double secs, volatile sig_atomic_t *stop);
 
-/* Milliseconds for poll() from secs (rounded up, at least 0, at most a
- * day). */
-int util_poll_ms(double secs);
+/* Sleeps up to secs, returning early on a stop (util_wait_fd). */
+void util_sleep(double secs, volatile sig_atomic_t *stop);
 
 /* Bounded copy: copies at most n-1 bytes of src and terminates dst.
  * Returns 0, or -1 when src was cut. */

@@ -113,22 +113,9 @@ bool wake_wait(struct wake *w, double secs, bool any, volatile sig_atomic_t *sto
 {
 	double until = util_mono() + secs;
 
-	if (!w) {
-		util_sleep(secs, stop);
-		return false;
-	}
-	while (!(stop && *stop)) {
-		/* the stop flag's descriptor, when it has one: then no need to
-		 * wake up to look at the flag */
-		struct pollfd p[2] = {{.fd = w->fd, .events = POLLIN}, {.fd = util_stop_fd(stop), .events = POLLIN}};
-		double left = until - util_mono();
-		if (left <= 0)
-			return false;
-		if (p[1].fd < 0 && left > UTIL_STOP_CHECK)
-			left = UTIL_STOP_CHECK;
-		if (poll(p, p[1].fd < 0 ? 1 : 2, util_poll_ms(left)) > 0 && (p[0].revents & POLLIN) && drain(w, any))
+	while (util_wait_fd(w ? w->fd : -1, until - util_mono(), stop))
+		if (drain(w, any))
 			return true;
-	}
 	return false;
 }
 

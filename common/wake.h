@@ -56,7 +56,7 @@ int wake_open(const char *db_path, struct wake **out, char *msg, size_t n);
 
 /* Waits up to secs for a wake. any: a WAKE_COMMIT ends the wait too (idle);
  * else only WAKE_HQ does (a backoff, which commits must not cut short).
- * Checks *stop at least every UTIL_STOP_CHECK. Every datagram waiting is read.
+ * Ends on *stop as util_wait_fd does. Every datagram waiting is read.
  * Returns true when woken, false at the end of secs or on *stop. A NULL
  * w sleeps secs (util_sleep). */
 bool wake_wait(struct wake *w, double secs, bool any, volatile sig_atomic_t *stop);
